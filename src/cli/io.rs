@@ -1,0 +1,204 @@
+//! Filesystem access for the command line: reading inputs (`-` is stdin), writing outputs
+//! atomically (temporary file in the target's folder, then rename), refusing to overwrite without
+//! `--force`, and resolving the reproducible clock (`--date`, else `SOURCE_DATE_EPOCH`, else today).
+//!
+//! Every error here is a plain message for stderr with exit 2; nothing here panics on user input.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// An input read whole: the name to show in messages and its bytes.
+pub struct Input {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn read_input(arg: &Path) -> Result<Input, String> {
+    if arg.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(Input {
+            name: "<stdin>".to_string(),
+            path: None,
+            bytes,
+        });
+    }
+    let name = arg.display().to_string();
+    let meta = fs::metadata(arg).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("{name}: no such file"),
+        std::io::ErrorKind::PermissionDenied => format!("{name}: permission denied"),
+        _ => format!("{name}: cannot read: {e}"),
+    })?;
+    if meta.is_dir() {
+        return Err(format!("{name}: is a directory, not a file"));
+    }
+    let bytes = fs::read(arg).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    Ok(Input {
+        name,
+        path: Some(arg.to_path_buf()),
+        bytes,
+    })
+}
+
+/// Checks, before any work is done, that `out` may be written: not the input itself, not a
+/// directory, and not an existing file unless `force`.
+pub fn check_output(out: &Path, inputs: &[&Path], force: bool) -> Result<(), String> {
+    let name = out.display().to_string();
+    for input in inputs {
+        if same_file(out, input) {
+            return Err(format!(
+                "{name}: the output path is the input file; choose another output path"
+            ));
+        }
+    }
+    match fs::metadata(out) {
+        Ok(meta) if meta.is_dir() => Err(format!("{name}: is a directory; name an output file")),
+        Ok(_) if !force => Err(format!(
+            "{name}: already exists; pass --force to overwrite it"
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Writes `bytes` to `out` atomically: a temporary file beside it, flushed, then renamed over.
+/// A failure leaves no partial file behind.
+pub fn write_atomic(out: &Path, bytes: &[u8]) -> Result<(), String> {
+    let name = out.display().to_string();
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = out
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".to_string());
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, out)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(format!("{name}: cannot write: {e}"));
+    }
+    Ok(())
+}
+
+/// Writes to `-o` (atomically) or to stdout.
+pub fn emit(out: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
+    match out {
+        Some(p) if p.as_os_str() != "-" => write_atomic(p, bytes),
+        _ => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(bytes)
+                .and_then(|_| stdout.flush())
+                .map_err(|e| format!("cannot write to standard output: {e}"))
+        }
+    }
+}
+
+/// The reproducible clock: `--date`, else `SOURCE_DATE_EPOCH`, else today (UTC), as YYYY-MM-DD.
+pub fn resolve_date(arg: Option<&str>) -> Result<String, String> {
+    if let Some(d) = arg {
+        return if is_iso_date(d) {
+            Ok(d.to_string())
+        } else {
+            Err(format!(
+                "--date {d}: not a calendar date in the form YYYY-MM-DD"
+            ))
+        };
+    }
+    let secs = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v.trim().parse::<i64>().map_err(|_| {
+            format!("SOURCE_DATE_EPOCH={v}: not a whole number of seconds since 1970")
+        })?,
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    };
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    Ok(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// True for a real calendar date `YYYY-MM-DD`.
+pub fn is_iso_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return false;
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return false;
+    }
+    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i64>(), m.parse::<u32>(), d.parse::<u32>()) else {
+        return false;
+    };
+    (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn iso_dates() {
+        assert!(is_iso_date("2024-02-29"));
+        assert!(!is_iso_date("2023-02-29"));
+        assert!(!is_iso_date("2023-13-01"));
+        assert!(!is_iso_date("23-01-01"));
+    }
+
+    #[test]
+    fn explicit_date_wins() {
+        assert_eq!(resolve_date(Some("2026-01-02")).unwrap(), "2026-01-02");
+        assert!(resolve_date(Some("2026-1-2")).is_err());
+    }
+}
