@@ -9,4 +9,9 @@
 pub mod diag;
 pub mod source;
 
+pub mod register;
+pub mod tei;
+
+pub mod convert;
+
 pub mod cli;
