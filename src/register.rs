@@ -289,10 +289,11 @@ pub fn parse_register(xml: &str, name: &str) -> Result<(Register, Report), Strin
         for child in node.children().filter(|c| c.is_element()) {
             let text = normalize_space(&string_value(child));
             match child.tag_name().name() {
-                n if n == kind.name_element() || n == "name" => {
-                    if !text.is_empty() && !forms.contains(&text) {
-                        forms.push(text);
-                    }
+                n if (n == kind.name_element() || n == "name")
+                    && !text.is_empty()
+                    && !forms.contains(&text) =>
+                {
+                    forms.push(text);
                 }
                 "idno" => {
                     if let Some(scheme) = child.attribute("type") {

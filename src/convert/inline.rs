@@ -188,8 +188,11 @@ pub fn parse_brackets(
             let word = split_last_word(&mut pending);
             flush(&mut pending, &mut out);
             match word {
-                Some(w) => {
+                Some((w, space)) => {
                     out.push(Inline::Sic(w));
+                    if !space.is_empty() {
+                        out.push(Inline::Text(space));
+                    }
                     Some(Inline::Editorial(c.to_string()))
                 }
                 None => Some(Inline::Editorial(c.to_string())),
@@ -250,8 +253,8 @@ fn flush(pending: &mut String, out: &mut Vec<Inline>) {
     }
 }
 
-/// Removes and returns the last word of `s` (keeping the space before `[sic]` in `s`).
-fn split_last_word(s: &mut String) -> Option<String> {
+/// Removes and returns the last word of `s` and the white space after it.
+fn split_last_word(s: &mut String) -> Option<(String, String)> {
     let trimmed_len = s.trim_end().len();
     let trailing = s.get(trimmed_len..).unwrap_or("").to_string();
     let body = s.get(..trimmed_len).unwrap_or("");
@@ -267,9 +270,7 @@ fn split_last_word(s: &mut String) -> Option<String> {
     }
     let keep = body.get(..start).unwrap_or("").to_string();
     *s = keep;
-    // The white space between the word and "[sic]" is kept after the word.
-    let _ = trailing;
-    Some(word)
+    Some((word, trailing))
 }
 
 /// Marks dates and register mentions in every text item (also inside supplied text and glosses).
@@ -624,6 +625,7 @@ mod tests {
             vec![
                 t("the "),
                 Inline::Sic("enlargmement".into()),
+                t(" "),
                 Inline::Editorial("sic".into()),
                 t(" of")
             ]

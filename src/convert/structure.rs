@@ -373,7 +373,11 @@ pub fn build(body: &[Line], doc_year: Option<i32>) -> Structure {
             k += 1;
             continue;
         }
-        match opener_item(l, doc_year) {
+        let next = lines
+            .get(k + 1..)
+            .and_then(|rest| rest.iter().find(|n| !n.is_blank()));
+        let continues = next.is_some_and(|n| starts_lowercase(&n.text));
+        match opener_item(l, doc_year).filter(|_| !continues) {
             Some(item) if k + 1 < lines.len() => {
                 s.opener.extend(item);
                 k += 1;

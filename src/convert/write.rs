@@ -79,7 +79,11 @@ impl Ctx<'_> {
         for part in &para.parts {
             match part {
                 Part::Text(t) => out.extend(self.items(t)),
-                Part::Break => out.push(Inline::Break),
+                // The source's line break stays as a space, so words do not run together.
+                Part::Break => {
+                    out.push(Inline::Text(" ".to_string()));
+                    out.push(Inline::Break);
+                }
             }
         }
         out
@@ -179,6 +183,9 @@ impl Ctx<'_> {
             .attr("xml:id", format!("note-{n}"))
             .attr("n", n)
             .attr("place", "foot");
+        // The marker stood between words ("Patriots[1] with"): a leading space keeps the
+        // note's first word apart from the word it is anchored to in the string value.
+        note.push_text(" ");
         let items = self.items(&text);
         self.render(&mut note, &items);
         self.line = outer_line;
@@ -434,6 +441,10 @@ fn contents_language(contents: &str) -> Option<&'static str> {
 fn frame(ctx: &mut Ctx, parent: &mut Element, items: &[FrameItem]) {
     let mut k = 0;
     while let Some(item) = items.get(k) {
+        // Items were separate lines: a space keeps their words apart in the string value.
+        if k > 0 {
+            parent.push_text(" ");
+        }
         match item {
             FrameItem::Salute(p) => {
                 let mut el = Element::new("salute");
@@ -481,6 +492,7 @@ fn frame(ctx: &mut Ctx, parent: &mut Element, items: &[FrameItem]) {
                 let mut el = Element::new("roleName");
                 ctx.fill(&mut el, p);
                 while let Some(FrameItem::Role(next)) = items.get(k + 1) {
+                    el.push_text(" ");
                     el.push(Element::new("lb"));
                     ctx.fill(&mut el, next);
                     k += 1;
@@ -798,6 +810,10 @@ fn build_header(ctx: &mut Ctx, layout: &Layout, options: &Options, report: &mut 
             ),
         )
         .child(editorial_decl());
+    let mut encoding = encoding;
+    if !layout.fields.is_empty() {
+        encoding.push(Element::new("p").text(field_map(layout)));
+    }
 
     // profileDesc
     let mut profile = Element::new("profileDesc");
@@ -891,6 +907,30 @@ fn build_header(ctx: &mut Ctx, layout: &Layout, options: &Options, report: &mut 
     }
     h.push(revision);
     h
+}
+
+/// A sentence saying where each labelled header field of the source went.
+fn field_map(layout: &Layout) -> String {
+    let mut parts = Vec::new();
+    for f in &layout.fields {
+        let target = match f.kind {
+            FieldKind::Citation => "the bibl of type \"citation\" in sourceDesc, with msIdentifier",
+            FieldKind::Summary => "abstract",
+            FieldKind::Credits => "the note of type \"credits\" in notesStmt, with funder",
+            FieldKind::OriginalLanguage => "the language marked \"original\" in langUsage",
+            FieldKind::Contents if contents_language(&f.text()).is_some() => {
+                "the language marked \"translation\" in langUsage"
+            }
+            FieldKind::Contents => "the note of type \"contents\" in notesStmt",
+            FieldKind::Source => "the bibl of type \"source\" in sourceDesc, with msIdentifier",
+            FieldKind::Other => "a note in notesStmt",
+        };
+        parts.push(format!("\u{201c}{}:\u{201d} as {target}", f.label));
+    }
+    format!(
+        "The source's labelled header fields are encoded as follows: {}.",
+        parts.join("; ")
+    )
 }
 
 fn editorial_decl() -> Element {
