@@ -606,3 +606,54 @@ fn unknown_layout_converts_with_warnings() {
     std::fs::write(&tmp, &xml).unwrap();
     jing_valid("unknown_layout_converts_with_warnings", &tmp);
 }
+
+#[test]
+fn odd_layout_and_every_bracket_kind() {
+    let path = manifest_dir().join("tests/fixtures/odd-layout.txt");
+    let xml = check_criteria("odd_layout_and_every_bracket_kind", &path);
+    let (_, stderr, _) = convert_file(&path);
+    // Each warning names its line.
+    assert!(
+        stderr.contains("odd-layout.txt:1:1: warning: the date line \"c. 1950\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("odd-layout.txt:27:17: warning: 2 control character(s)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("odd-layout.txt:27:1: warning: 30 February 1954 is not a calendar date"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("odd-layout.txt:46:1: warning: footnote [3] has no marker"),
+        "{stderr}"
+    );
+    for expected in [
+        "<creation><date when=\"1950\">c. 1950</date></creation>",
+        "<gap reason=\"illegible\"><desc>illegible</desc></gap>",
+        "Com<supplied reason=\"incomplete\">rade</supplied>",
+        "Filippov <note type=\"gloss\">Stalin</note>",
+        "<unclear cert=\"low\">26</unclear> June",
+        "<note type=\"editorial\">handwritten</note>",
+        "he <note type=\"gloss\">Pak Hon Yong</note>",
+        "said <gap reason=\"omitted\"/> and <gap reason=\"omitted\"/>",
+        "<sic>mistkae</sic> <note type=\"editorial\">sic</note>",
+        "here<note xml:id=\"note-2\" n=\"2\" place=\"foot\"> The note about <persName ref=\"#tito\">Tito</persName>.</note>",
+        "[with <supplied reason=\"clarification\">nested</supplied> brackets] and a lone ] and [ open",
+        "<placeName ref=\"#moscow\">Moscow</placeName>-based",
+        "<date from=\"1948\" to=\"1950\">1948-1950</date>",
+        "<date notBefore=\"1950\" notAfter=\"1959\">1950s</date>",
+        "<item>- item one</item>",
+        "<item n=\"ii\">(ii) second</item>",
+        "<closer><salute>With comradely greetings,</salute> <signed>I. Petrov</signed></closer>",
+        "<postscript>",
+        "<back>",
+        "<language ident=\"ru\" n=\"original\">Russian</language>",
+        "<note type=\"original-archive\"><label>Original Archive</label> Some Archive, fond 5, opis 3.</note>",
+        "&amp; Trade &lt;Secret&gt;",
+        "<msIdentifier>",
+    ] {
+        assert!(xml.contains(expected), "missing {expected}\n{xml}");
+    }
+}

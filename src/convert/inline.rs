@@ -466,9 +466,23 @@ const NOT_NAMES: &[&str] = &[
 /// Capitalised names in unmarked text that are not in the register: (name, count).
 pub fn unknown_names(items: &[Inline], register: &Register, counts: &mut BTreeMap<String, usize>) {
     let mut sentence_start = true;
-    for item in items {
+    for (k, item) in items.iter().enumerate() {
         match item {
-            Inline::Text(t) => scan_names(t, register, &mut sentence_start, counts),
+            Inline::Text(t) => {
+                // "Com[rade]": the last word runs on into the supplied letters; not a name.
+                let runs_on = matches!(
+                    items.get(k + 1),
+                    Some(Inline::Supplied { in_word: true, .. })
+                );
+                let t = if runs_on {
+                    t.rfind(char::is_whitespace)
+                        .and_then(|i| t.get(..i))
+                        .unwrap_or("")
+                } else {
+                    t.as_str()
+                };
+                scan_names(t, register, &mut sentence_start, counts)
+            }
             Inline::Supplied { children, .. } | Inline::Gloss(children) => {
                 unknown_names(children, register, counts)
             }

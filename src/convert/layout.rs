@@ -113,6 +113,17 @@ fn field_kind(label: &str) -> FieldKind {
     }
 }
 
+/// A short line with a four-digit year in it, or a word like "Undated".
+fn looks_like_date_line(text: &str) -> bool {
+    let t = text.trim();
+    let words = t.split_whitespace().count();
+    let has_year = t
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|d| d.len() == 4 && (d.starts_with('1') || d.starts_with("20")));
+    words <= 6
+        && (has_year || t.to_lowercase().starts_with("undated") || t.to_lowercase() == "n.d.")
+}
+
 /// Splits text into lines with 1-based numbers and byte spans.
 pub fn split_lines(text: &str) -> Vec<Line> {
     let mut out = Vec::new();
@@ -169,7 +180,9 @@ pub fn read_layout(text: &str) -> (Layout, Report) {
     let blocks = blocks_from(&lines, 0);
     let mut b = 0; // index into blocks
 
-    // The leading date line: a first block of one line that is a date.
+    // The leading date line: a first block of one line that is a date; or, failing that, a
+    // short line with a year in it ("c. 1950", "Undated [1950]") standing where the date
+    // belongs, before a one-line title.
     if let Some(&(s, e)) = blocks.first() {
         if let Some(line) = lines.get(s) {
             if e - s == 1 {
@@ -177,6 +190,29 @@ pub fn read_layout(text: &str) -> (Layout, Report) {
                     layout.date = Some(dates_value_iso(&value));
                     layout.date_line = Some(line.clone());
                     b = 1;
+                } else if looks_like_date_line(&line.text)
+                    && blocks.get(1).is_some_and(|&(ts, te)| {
+                        te - ts == 1 && lines.get(ts).is_some_and(|t| label_of(&t.text).is_none())
+                    })
+                {
+                    let (found, _) = dates::find_dates(line.text.trim(), None);
+                    layout.date = found.first().map(|m| dates_value_iso(&m.value));
+                    layout.date_line = Some(line.clone());
+                    b = 1;
+                    report.push(
+                        Diagnostic::warning(
+                            "convert/vague-date-line",
+                            format!(
+                                "the date line \"{}\" is not a full date; {}",
+                                line.text.trim(),
+                                match &layout.date {
+                                    Some(d) => format!("the edition dates the document {d}"),
+                                    None => "the edition gives no normalised date".to_string(),
+                                }
+                            ),
+                        )
+                        .with_span(line.span),
+                    );
                 }
             }
             if layout.date_line.is_none() {
@@ -395,6 +431,27 @@ mod tests {
         assert!(codes.contains(&"convert/no-date-line"));
         assert!(codes.contains(&"convert/no-header-fields"));
         assert_eq!(l.body.len(), 2);
+    }
+
+    #[test]
+    fn a_vague_date_line_is_still_the_date_line() {
+        let (l, report) = read_layout("c. 1950\n\nLetter from A to B\n\nSummary:\n\nS.\n\nBody.\n");
+        assert_eq!(l.date.as_deref(), Some("1950"));
+        assert_eq!(
+            l.title.as_ref().map(|t| t.text.as_str()),
+            Some("Letter from A to B")
+        );
+        assert_eq!(l.fields.len(), 1);
+        assert!(
+            report
+                .diagnostics
+                .iter()
+                .any(|d| d.code == "convert/vague-date-line")
+        );
+        let (l, _) = read_layout("Undated\n\nNote on X\n\nSource:\n\nY.\n\nBody.\n");
+        assert!(l.date.is_none());
+        assert!(l.date_line.is_some());
+        assert_eq!(l.fields.len(), 1);
     }
 
     #[test]

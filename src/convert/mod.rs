@@ -66,7 +66,34 @@ pub struct Conversion {
 
 /// Converts a decoded source text (see `source::decode_text`) against a register.
 pub fn convert(text: &str, register: &Register, options: &Options) -> Conversion {
+    // XML 1.0 §2.2 allows no C0 control characters but tab, LF and CR: they become spaces
+    // (byte offsets are unchanged, so diagnostics still point into the source).
+    let mut controls = Vec::new();
+    let cleaned: String = text
+        .char_indices()
+        .map(|(i, c)| {
+            if c.is_control() && (c as u32) < 0x20 && c != '\t' && c != '\n' {
+                controls.push(i);
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let text = cleaned.as_str();
     let (layout, mut report) = layout::read_layout(text);
+    if let Some(&first) = controls.first() {
+        report.push(
+            Diagnostic::warning(
+                "convert/control-character",
+                format!(
+                    "{} control character(s), not allowed in XML, replaced by spaces (the first at byte offset {first})",
+                    controls.len()
+                ),
+            )
+            .with_span(crate::diag::Span::new(first, first + 1)),
+        );
+    }
     let structure = structure::build(&layout.body, layout.year());
     let written = write::write(&layout, &structure, register, options);
     report.extend(written.report);

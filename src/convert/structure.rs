@@ -497,7 +497,8 @@ fn build_flow(lines: &[&Line], s: &mut Structure) {
         }
         if let Some(c) = LIST_ITEM.as_ref().and_then(|r| r.captures(&t)) {
             let mut p = Para::new(&t, l.no);
-            p.n = c.get(1).or(c.get(2)).map(|m| m.as_str().to_string());
+            // "(ii)" numbers an item; a bullet ("-", "•") does not.
+            p.n = c.get(1).map(|m| m.as_str().to_string());
             if let Some(Block::List(items)) = s.blocks.last_mut() {
                 items.push(p);
             } else {

@@ -42,6 +42,8 @@ struct Ctx<'a> {
     unknown: BTreeMap<String, (usize, usize)>,
     /// The source line of the paragraph being written.
     line: usize,
+    /// Warnings found while writing: (code, message, source line).
+    problems: Vec<(&'static str, String, usize)>,
     stats: BTreeMap<&'static str, usize>,
     /// Dates found in datelines, to compare with the document date.
     dateline_dates: Vec<(String, usize)>,
@@ -64,6 +66,19 @@ impl Ctx<'_> {
             &mut self.used,
             &mut self.findings,
         );
+        // Findings of the inline stage, located at the paragraph's source line.
+        let line = self.line;
+        for m in self.findings.markers_without_note.drain(..) {
+            self.problems.push((
+                "convert/marker-without-note",
+                format!("the marker [{m}] has no footnote [{m}]; it is kept as text"),
+                line,
+            ));
+        }
+        for p in self.findings.date_problems.drain(..) {
+            self.problems
+                .push(("convert/invalid-date", format!("{p}; left unmarked"), line));
+        }
         let mut found = BTreeMap::new();
         inline::unknown_names(&marked, self.register, &mut found);
         for (name, count) in found {
@@ -244,6 +259,7 @@ pub fn write(
         findings: InlineFindings::default(),
         unknown: BTreeMap::new(),
         line: 0,
+        problems: Vec::new(),
         stats: BTreeMap::new(),
         dateline_dates: Vec::new(),
         dateline_place: None,
@@ -268,18 +284,8 @@ pub fn write(
     let text_el = build_text(&mut ctx, structure, &kind, layout, &mut report);
     let header_el = build_header(&mut ctx, layout, options, &mut report);
 
-    // Findings of the inline stage.
-    for m in &ctx.findings.markers_without_note {
-        report.push(Diagnostic::warning(
-            "convert/marker-without-note",
-            format!("the marker [{m}] has no footnote [{m}]; it is kept as text"),
-        ));
-    }
-    for p in &ctx.findings.date_problems {
-        report.push(Diagnostic::warning(
-            "convert/invalid-date",
-            format!("{p}; left unmarked"),
-        ));
+    for (code, message, line) in &ctx.problems {
+        report.push(located(Diagnostic::warning(code, message.clone()), *line));
     }
     if let Some(doc_date) = &layout.date {
         for (d, line) in &ctx.dateline_dates {

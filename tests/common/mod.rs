@@ -132,8 +132,10 @@ pub fn dangling_pointers(xml: &str) -> Vec<String> {
     out
 }
 
-/// The source's words, footnote markers `[n]` removed.
+/// The source's words: footnote markers `[n]` removed, then the bracket characters themselves
+/// (so "Com[rade]" is the word "Comrade").
 pub fn source_words(source: &str) -> Vec<String> {
     let re = regex::Regex::new(r"\[\d+\]").unwrap();
-    words(&re.replace_all(source, " "))
+    let without_markers = re.replace_all(source, " ");
+    words(&without_markers.replace(['[', ']'], ""))
 }
