@@ -9,4 +9,6 @@
 pub mod diag;
 pub mod source;
 
+pub mod schema;
+
 pub mod cli;

@@ -1,0 +1,2170 @@
+//! RELAX NG compact syntax: reading `.rnc` into the XML syntax and writing XML syntax back as
+//! readable compact syntax.
+//!
+//! Follows the OASIS "RELAX NG Compact Syntax" Committee Specification of 2002-11-21: lexical
+//! structure (§3: newline normalisation, `\x{...}` escapes, comments, `##` documentation),
+//! declarations (§4: `namespace`, `default namespace`, `datatypes`, `inherit`), annotations
+//! (§5: initial `[...]`, documentation shorthand, `>>` following annotations, grammar
+//! annotations), and the translation of Appendix A to the XML syntax of RELAX NG (§3 of the
+//! RELAX NG specification). The output is a string of XML syntax in the namespace
+//! `http://relaxng.org/ns/structure/1.0`; simplification (RELAX NG §4) and the restrictions
+//! (RELAX NG §7) are the engine's job, not this module's, except where a compact-syntax rule
+//! mirrors them (name-class `except` nesting, RELAX NG §4.16).
+//!
+//! This module must not touch the filesystem: `include` and `external` hrefs are copied into the
+//! output unchanged for the caller to resolve. It never panics on any input; nesting deeper
+//! than [`MAX_DEPTH`] is refused with `rnc/too-deep`.
+
+use crate::diag::{Diagnostic, Span};
+use std::collections::BTreeMap;
+
+/// The RELAX NG structure namespace (RELAX NG §3).
+pub const RNG_NS: &str = "http://relaxng.org/ns/structure/1.0";
+/// The annotations namespace used for `##` documentation (RELAX NG DTD Compatibility §4).
+pub const ANN_NS: &str = "http://relaxng.org/ns/compatibility/annotations/1.0";
+/// The XML namespace, bound to the prefix `xml` (Namespaces in XML §3).
+pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+/// The namespace of namespace declarations, which no prefix may be bound to.
+pub const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns";
+/// The XML Schema datatypes library, predeclared as `xsd` (Compact Syntax §4).
+pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema-datatypes";
+/// Deepest nesting of patterns, name classes and annotations accepted before `rnc/too-deep`.
+pub const MAX_DEPTH: usize = 200;
+
+const KEYWORDS: &[&str] = &[
+    "attribute",
+    "default",
+    "datatypes",
+    "div",
+    "element",
+    "empty",
+    "external",
+    "grammar",
+    "include",
+    "inherit",
+    "list",
+    "mixed",
+    "namespace",
+    "notAllowed",
+    "parent",
+    "start",
+    "string",
+    "text",
+    "token",
+];
+
+fn is_keyword(s: &str) -> bool {
+    KEYWORDS.contains(&s)
+}
+
+fn syntax(span: Span, msg: impl Into<String>) -> Diagnostic {
+    Diagnostic::error("rnc/syntax", msg).with_span(span)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lexical structure (Compact Syntax §3)
+// ---------------------------------------------------------------------------------------------
+
+/// One character after newline normalisation and escape processing.
+#[derive(Clone, Copy)]
+struct Ch {
+    c: char,
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// Newline normalisation then `\x{...}` escapes (Compact Syntax §3).
+fn decode(text: &str) -> Result<Vec<Ch>, Diagnostic> {
+    let bytes: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let end_of = |k: usize| bytes.get(k).map(|&(p, _)| p).unwrap_or(text.len());
+    while let Some(&(pos, c)) = bytes.get(i) {
+        if pos == 0 && c == '\u{FEFF}' {
+            i += 1;
+            continue;
+        }
+        if c == '\r' {
+            let mut next = i + 1;
+            if matches!(bytes.get(next), Some(&(_, '\n'))) {
+                next += 1;
+            }
+            out.push(Ch {
+                c: '\n',
+                start: pos,
+                end: end_of(next),
+                escaped: false,
+            });
+            i = next;
+            continue;
+        }
+        if c == '\\' {
+            let mut k = i + 1;
+            while matches!(bytes.get(k), Some(&(_, 'x'))) {
+                k += 1;
+            }
+            if k > i + 1 && matches!(bytes.get(k), Some(&(_, '{'))) {
+                let mut j = k + 1;
+                let mut value: u32 = 0;
+                let mut digits = 0;
+                let mut overflow = false;
+                loop {
+                    match bytes.get(j) {
+                        Some(&(_, '}')) => break,
+                        Some(&(_, h)) if h.is_ascii_hexdigit() => {
+                            value = value
+                                .checked_mul(16)
+                                .and_then(|v| v.checked_add(h.to_digit(16).unwrap_or(0)))
+                                .unwrap_or_else(|| {
+                                    overflow = true;
+                                    0
+                                });
+                            digits += 1;
+                            j += 1;
+                        }
+                        _ => {
+                            return Err(syntax(
+                                Span::new(pos, end_of(j)),
+                                "unterminated or malformed escape: expected hex digits and `}` after `\\x{`",
+                            ));
+                        }
+                    }
+                }
+                let span = Span::new(pos, end_of(j + 1));
+                if digits == 0 {
+                    return Err(syntax(span, "empty escape `\\x{}`"));
+                }
+                let ch = if overflow { None } else { char::from_u32(value) };
+                match ch {
+                    Some(ch) if is_xml_char(ch) => out.push(Ch {
+                        c: ch,
+                        start: pos,
+                        end: span.end,
+                        escaped: true,
+                    }),
+                    _ => {
+                        return Err(syntax(
+                            span,
+                            "escape does not denote a character allowed in XML",
+                        ));
+                    }
+                }
+                i = j + 1;
+                continue;
+            }
+        }
+        if !is_xml_char(c) {
+            return Err(syntax(
+                Span::new(pos, end_of(i + 1)),
+                format!("character U+{:04X} is not allowed in XML", c as u32),
+            ));
+        }
+        out.push(Ch {
+            c,
+            start: pos,
+            end: end_of(i + 1),
+            escaped: false,
+        });
+        i += 1;
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    /// An identifier or keyword; `bool` is true when written with a leading `\`.
+    Ident(String, bool),
+    CName(String, String),
+    NsName(String),
+    Lit(String),
+    Doc(String),
+    P(&'static str),
+    Eof,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    span: Span,
+}
+
+fn name_start(c: char) -> bool {
+    c == '_' || c.is_alphabetic()
+}
+
+fn name_char(c: char) -> bool {
+    name_start(c)
+        || c.is_alphanumeric()
+        || matches!(c, '.' | '-' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+fn lex(text: &str) -> Result<Vec<Token>, Diagnostic> {
+    let cs = decode(text)?;
+    let mut toks = Vec::new();
+    let mut i = 0;
+    let at = |k: usize| cs.get(k).map(|c| c.c);
+    let start_of = |k: usize| cs.get(k).map(|c| c.start).unwrap_or(text.len());
+    let end_of = |k: usize| {
+        cs.get(k.wrapping_sub(1))
+            .map(|c| c.end)
+            .unwrap_or(text.len())
+    };
+    while let Some(ch) = cs.get(i).copied() {
+        let c = ch.c;
+        if matches!(c, ' ' | '\t' | '\n') {
+            i += 1;
+            continue;
+        }
+        let st = ch.start;
+        if c == '#' {
+            let mut j = i + 1;
+            let doc = at(j) == Some('#');
+            while let Some(d) = at(j) {
+                if d == '\n' {
+                    break;
+                }
+                j += 1;
+            }
+            if doc {
+                let mut k = i;
+                while at(k) == Some('#') && k < j {
+                    k += 1;
+                }
+                if at(k) == Some(' ') {
+                    k += 1;
+                }
+                let s: String = cs.get(k..j).unwrap_or(&[]).iter().map(|c| c.c).collect();
+                toks.push(Token {
+                    tok: Tok::Doc(s),
+                    span: Span::new(st, end_of(j)),
+                });
+            }
+            i = j;
+            continue;
+        }
+        if c == '"' || c == '\'' {
+            let triple = at(i + 1) == Some(c) && at(i + 2) == Some(c);
+            let mut j = if triple { i + 3 } else { i + 1 };
+            let mut s = String::new();
+            loop {
+                let Some(d) = cs.get(j).copied() else {
+                    return Err(syntax(Span::new(st, text.len()), "unterminated literal"));
+                };
+                if d.c == c {
+                    if !triple {
+                        j += 1;
+                        break;
+                    }
+                    if at(j + 1) == Some(c) && at(j + 2) == Some(c) {
+                        j += 3;
+                        break;
+                    }
+                }
+                if d.c == '\n' && !d.escaped && !triple {
+                    return Err(syntax(
+                        Span::new(st, d.end),
+                        "newline in a literal: use a triple-quoted literal or `\\x{A}`",
+                    ));
+                }
+                s.push(d.c);
+                j += 1;
+            }
+            toks.push(Token {
+                tok: Tok::Lit(s),
+                span: Span::new(st, end_of(j)),
+            });
+            i = j;
+            continue;
+        }
+        if c == '\\' || name_start(c) {
+            let escaped = c == '\\';
+            let mut j = if escaped { i + 1 } else { i };
+            if !at(j).is_some_and(name_start) {
+                return Err(syntax(
+                    Span::new(st, end_of(j + 1)),
+                    "expected an identifier after `\\`",
+                ));
+            }
+            let name_at = |from: usize| {
+                let mut k = from;
+                while at(k).is_some_and(name_char) {
+                    k += 1;
+                }
+                k
+            };
+            let k = name_at(j);
+            let first: String = cs.get(j..k).unwrap_or(&[]).iter().map(|c| c.c).collect();
+            j = k;
+            if !escaped && at(j) == Some(':') {
+                if at(j + 1) == Some('*') {
+                    toks.push(Token {
+                        tok: Tok::NsName(first),
+                        span: Span::new(st, end_of(j + 2)),
+                    });
+                    i = j + 2;
+                    continue;
+                }
+                if at(j + 1).is_some_and(name_start) {
+                    let k2 = name_at(j + 1);
+                    let local: String =
+                        cs.get(j + 1..k2).unwrap_or(&[]).iter().map(|c| c.c).collect();
+                    toks.push(Token {
+                        tok: Tok::CName(first, local),
+                        span: Span::new(st, end_of(k2)),
+                    });
+                    i = k2;
+                    continue;
+                }
+            }
+            toks.push(Token {
+                tok: Tok::Ident(first, escaped),
+                span: Span::new(st, end_of(j)),
+            });
+            i = j;
+            continue;
+        }
+        let two = (c, at(i + 1));
+        let p: Option<(&'static str, usize)> = match two {
+            ('|', Some('=')) => Some(("|=", 2)),
+            ('&', Some('=')) => Some(("&=", 2)),
+            ('>', Some('>')) => Some((">>", 2)),
+            ('=', _) => Some(("=", 1)),
+            ('{', _) => Some(("{", 1)),
+            ('}', _) => Some(("}", 1)),
+            ('(', _) => Some(("(", 1)),
+            (')', _) => Some((")", 1)),
+            ('[', _) => Some(("[", 1)),
+            (']', _) => Some(("]", 1)),
+            (',', _) => Some((",", 1)),
+            ('&', _) => Some(("&", 1)),
+            ('|', _) => Some(("|", 1)),
+            ('?', _) => Some(("?", 1)),
+            ('*', _) => Some(("*", 1)),
+            ('+', _) => Some(("+", 1)),
+            ('-', _) => Some(("-", 1)),
+            ('~', _) => Some(("~", 1)),
+            _ => None,
+        };
+        match p {
+            Some((s, n)) => {
+                toks.push(Token {
+                    tok: Tok::P(s),
+                    span: Span::new(st, end_of(i + n)),
+                });
+                i += n;
+            }
+            None => {
+                return Err(syntax(
+                    Span::new(st, ch.end),
+                    format!("unexpected character `{}`", c.escape_default()),
+                ));
+            }
+        }
+    }
+    let _ = start_of;
+    toks.push(Token {
+        tok: Tok::Eof,
+        span: Span::at(text.len()),
+    });
+    Ok(toks)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Abstract syntax shared by both directions
+// ---------------------------------------------------------------------------------------------
+
+/// A namespace as named in a schema: `None` is `inherit` (no `ns` attribute in effect).
+type Ns = Option<String>;
+
+/// An expanded name with the prefix it was written with, if any.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct QName {
+    prefix: Option<String>,
+    uri: String,
+    local: String,
+}
+
+/// A foreign attribute in an annotation.
+#[derive(Debug, Clone, PartialEq)]
+struct AAttr {
+    name: QName,
+    value: String,
+}
+
+/// A foreign element in an annotation.
+#[derive(Debug, Clone, PartialEq)]
+struct AElem {
+    name: QName,
+    attrs: Vec<AAttr>,
+    children: Vec<AChild>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum AChild {
+    Text(String),
+    Elem(AElem),
+}
+
+/// Initial annotations (Compact Syntax §5.1, §5.2): documentation first, then `[...]`.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Ann {
+    attrs: Vec<AAttr>,
+    elems: Vec<AElem>,
+}
+
+impl Ann {
+    fn is_empty(&self) -> bool {
+        self.attrs.is_empty() && self.elems.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum NcKind {
+    Name { ns: Ns, prefix: Option<String>, local: String },
+    NsName { ns: Ns, prefix: Option<String>, except: Option<Box<Nc>> },
+    AnyName { except: Option<Box<Nc>> },
+    Choice(Vec<Nc>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Nc {
+    kind: NcKind,
+    ann: Ann,
+    follow: Vec<AElem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Param {
+    name: String,
+    value: String,
+    ann: Ann,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum PatKind {
+    Element(Nc, Box<Pat>),
+    Attribute(Nc, Box<Pat>),
+    Group(Vec<Pat>),
+    Interleave(Vec<Pat>),
+    Choice(Vec<Pat>),
+    Optional(Box<Pat>),
+    ZeroOrMore(Box<Pat>),
+    OneOrMore(Box<Pat>),
+    List(Box<Pat>),
+    Mixed(Box<Pat>),
+    Ref(String),
+    ParentRef(String),
+    Empty,
+    Text,
+    NotAllowed,
+    /// `lib` and `ty` are `None` for the built-in `token` written as a bare literal.
+    Value { lib: String, ty: Option<String>, value: String },
+    Data { lib: String, ty: String, params: Vec<Param>, except: Option<Box<Pat>> },
+    External { href: String, ns: Option<Ns> },
+    Grammar(Vec<Comp>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Pat {
+    kind: PatKind,
+    ann: Ann,
+    follow: Vec<AElem>,
+    /// Written inside parentheses in the compact syntax (kept to decide unwrapping).
+    paren: bool,
+}
+
+impl Pat {
+    fn new(kind: PatKind) -> Self {
+        Pat {
+            kind,
+            ann: Ann::default(),
+            follow: Vec::new(),
+            paren: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Combine {
+    Assign,
+    Choice,
+    Interleave,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Comp {
+    Define { name: String, combine: Combine, pat: Pat, ann: Ann },
+    Start { combine: Combine, pat: Pat, ann: Ann },
+    Div { comps: Vec<Comp>, ann: Ann },
+    Include { href: String, ns: Option<Ns>, comps: Vec<Comp>, ann: Ann },
+    Annotation(AElem),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    Pattern(Pat),
+    Grammar(Vec<Comp>),
+}
+
+/// A whole schema with its declarations (Compact Syntax §4).
+#[derive(Debug, Clone, PartialEq)]
+struct Schema {
+    default_ns: Ns,
+    default_prefix: Option<String>,
+    namespaces: Vec<(String, Ns)>,
+    datatypes: Vec<(String, String)>,
+    body: Body,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parser (Compact Syntax §2, Appendix A)
+// ---------------------------------------------------------------------------------------------
+
+struct Parser {
+    toks: Vec<Token>,
+    pos: usize,
+    depth: usize,
+    /// prefix → namespace (`None` = inherit). `xml` is predeclared.
+    ns: BTreeMap<String, Ns>,
+    default_ns: Ns,
+    dt: BTreeMap<String, String>,
+    decl_order: Vec<(String, Ns)>,
+    dt_order: Vec<(String, String)>,
+    default_prefix: Option<String>,
+}
+
+type PResult<T> = Result<T, Diagnostic>;
+
+impl Parser {
+    fn new(toks: Vec<Token>) -> Self {
+        let mut ns = BTreeMap::new();
+        ns.insert("xml".to_string(), Some(XML_NS.to_string()));
+        let mut dt = BTreeMap::new();
+        dt.insert("xsd".to_string(), XSD_NS.to_string());
+        Parser {
+            toks,
+            pos: 0,
+            depth: 0,
+            ns,
+            default_ns: None,
+            dt,
+            decl_order: Vec::new(),
+            dt_order: Vec::new(),
+            default_prefix: None,
+        }
+    }
+
+    fn eof_span(&self) -> Span {
+        self.toks.last().map(|t| t.span).unwrap_or_default()
+    }
+
+    /// Index of the next token that is not documentation.
+    fn idx(&self, from: usize) -> usize {
+        let mut i = from;
+        while matches!(self.toks.get(i).map(|t| &t.tok), Some(Tok::Doc(_))) {
+            i += 1;
+        }
+        i
+    }
+
+    fn peek_at(&self, n: usize) -> &Tok {
+        let mut i = self.idx(self.pos);
+        for _ in 0..n {
+            i = self.idx(i + 1);
+        }
+        self.toks.get(i).map(|t| &t.tok).unwrap_or(&Tok::Eof)
+    }
+
+    fn peek(&self) -> &Tok {
+        self.peek_at(0)
+    }
+
+    fn span(&self) -> Span {
+        let i = self.idx(self.pos);
+        self.toks.get(i).map(|t| t.span).unwrap_or_else(|| self.eof_span())
+    }
+
+    fn bump(&mut self) -> Token {
+        let i = self.idx(self.pos);
+        self.pos = i + 1;
+        self.toks.get(i).cloned().unwrap_or(Token {
+            tok: Tok::Eof,
+            span: self.eof_span(),
+        })
+    }
+
+    fn is_p(&self, p: &str) -> bool {
+        matches!(self.peek(), Tok::P(q) if *q == p)
+    }
+
+    fn is_kw(&self, k: &str) -> bool {
+        matches!(self.peek(), Tok::Ident(s, false) if s == k)
+    }
+
+    fn expect_p(&mut self, p: &str) -> PResult<Span> {
+        if self.is_p(p) {
+            Ok(self.bump().span)
+        } else {
+            Err(self.unexpected(&format!("`{p}`")))
+        }
+    }
+
+    fn unexpected(&self, what: &str) -> Diagnostic {
+        let found = match self.peek() {
+            Tok::Ident(s, _) => format!("`{s}`"),
+            Tok::CName(p, l) => format!("`{p}:{l}`"),
+            Tok::NsName(p) => format!("`{p}:*`"),
+            Tok::Lit(_) => "a literal".to_string(),
+            Tok::Doc(_) => "a documentation comment".to_string(),
+            Tok::P(p) => format!("`{p}`"),
+            Tok::Eof => "end of input".to_string(),
+        };
+        syntax(self.span(), format!("expected {what}, found {found}"))
+            .with_expected(vec![what.to_string()])
+    }
+
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Diagnostic::error(
+                "rnc/too-deep",
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            )
+            .with_span(self.span()));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// `literal ::= literalSegment ("~" literalSegment)*`
+    fn literal(&mut self) -> PResult<String> {
+        let Tok::Lit(s) = self.peek().clone() else {
+            return Err(self.unexpected("a literal"));
+        };
+        self.bump();
+        let mut s = s;
+        while self.is_p("~") {
+            self.bump();
+            let Tok::Lit(t) = self.peek().clone() else {
+                return Err(self.unexpected("a literal after `~`"));
+            };
+            self.bump();
+            s.push_str(&t);
+        }
+        Ok(s)
+    }
+
+    fn identifier_or_keyword(&mut self) -> PResult<String> {
+        match self.peek().clone() {
+            Tok::Ident(s, _) => {
+                self.bump();
+                Ok(s)
+            }
+            _ => Err(self.unexpected("an identifier")),
+        }
+    }
+
+    fn lookup_ns(&self, prefix: &str, span: Span) -> PResult<Ns> {
+        match self.ns.get(prefix) {
+            Some(n) => Ok(n.clone()),
+            None => Err(Diagnostic::error(
+                "rnc/undeclared-prefix",
+                format!("namespace prefix `{prefix}` is not declared"),
+            )
+            .with_span(span)),
+        }
+    }
+
+    // -- declarations (§4) -------------------------------------------------------------------
+
+    fn decls(&mut self) -> PResult<()> {
+        loop {
+            let is_decl = match self.peek() {
+                Tok::Ident(s, false) if s == "namespace" || s == "datatypes" => {
+                    matches!(self.peek_at(1), Tok::Ident(..)) && matches!(self.peek_at(2), Tok::P("="))
+                }
+                Tok::Ident(s, false) if s == "default" => true,
+                _ => false,
+            };
+            if !is_decl {
+                return Ok(());
+            }
+            let kw = self.bump();
+            let Tok::Ident(kw_s, _) = kw.tok else {
+                return Err(syntax(kw.span, "expected a declaration"));
+            };
+            match kw_s.as_str() {
+                "default" => {
+                    if !self.is_kw("namespace") {
+                        return Err(self.unexpected("`namespace`"));
+                    }
+                    self.bump();
+                    let prefix = if self.is_p("=") {
+                        None
+                    } else {
+                        Some((self.identifier_or_keyword()?, self.span()))
+                    };
+                    self.expect_p("=")?;
+                    let sp = self.span();
+                    let uri = self.ns_uri()?;
+                    if let Some((p, psp)) = prefix {
+                        self.declare_ns(&p, uri.clone(), psp)?;
+                        self.default_prefix = Some(p);
+                    }
+                    if let Some(u) = &uri {
+                        check_ns_uri(None, u, sp)?;
+                    }
+                    self.default_ns = uri;
+                }
+                "namespace" => {
+                    let psp = self.span();
+                    let p = self.identifier_or_keyword()?;
+                    self.expect_p("=")?;
+                    let uri = self.ns_uri()?;
+                    self.declare_ns(&p, uri, psp)?;
+                }
+                _ => {
+                    let psp = self.span();
+                    let p = self.identifier_or_keyword()?;
+                    self.expect_p("=")?;
+                    let uri = self.literal()?;
+                    if self.dt_order.iter().any(|(q, _)| *q == p) {
+                        return Err(syntax(psp, format!("datatypes prefix `{p}` declared twice")));
+                    }
+                    if p == "xsd" && uri != XSD_NS {
+                        // redeclaring xsd is allowed (§4)
+                    }
+                    self.dt.insert(p.clone(), uri.clone());
+                    self.dt_order.push((p, uri));
+                }
+            }
+        }
+    }
+
+    fn ns_uri(&mut self) -> PResult<Ns> {
+        if self.is_kw("inherit") {
+            self.bump();
+            Ok(None)
+        } else {
+            Ok(Some(self.literal()?))
+        }
+    }
+
+    fn declare_ns(&mut self, p: &str, uri: Ns, span: Span) -> PResult<()> {
+        if p == "xmlns" {
+            return Err(syntax(span, "the prefix `xmlns` cannot be declared"));
+        }
+        if let Some(u) = &uri {
+            check_ns_uri(Some(p), u, span)?;
+        } else if p == "xml" {
+            return Err(syntax(span, "the prefix `xml` cannot be bound to `inherit`"));
+        }
+        if self.decl_order.iter().any(|(q, _)| q == p) {
+            return Err(syntax(span, format!("namespace prefix `{p}` declared twice")));
+        }
+        self.ns.insert(p.to_string(), uri.clone());
+        self.decl_order.push((p.to_string(), uri));
+        Ok(())
+    }
+
+    // -- top level ---------------------------------------------------------------------------
+
+    fn top_level(&mut self) -> PResult<Body> {
+        self.decls()?;
+        // Decide between a pattern and grammar content by looking past an initial annotation.
+        let mut k = 0;
+        if matches!(self.peek_at(0), Tok::P("[")) {
+            let mut level = 0usize;
+            loop {
+                match self.peek_at(k) {
+                    Tok::P("[") => level += 1,
+                    Tok::P("]") => {
+                        level = level.saturating_sub(1);
+                        if level == 0 {
+                            k += 1;
+                            break;
+                        }
+                    }
+                    Tok::Eof => break,
+                    _ => {}
+                }
+                k += 1;
+            }
+        }
+        let grammar = match self.peek_at(k) {
+            Tok::Eof => true,
+            Tok::Ident(s, false) if s == "start" || s == "div" || s == "include" => true,
+            Tok::Ident(s, esc) if *esc || !is_keyword(s) => {
+                matches!(self.peek_at(k + 1), Tok::P("=" | "|=" | "&=" | "["))
+            }
+            Tok::CName(..) => matches!(self.peek_at(k + 1), Tok::P("[")),
+            _ => false,
+        };
+        if grammar {
+            let comps = self.grammar_content(false)?;
+            if !matches!(self.peek(), Tok::Eof) {
+                return Err(self.unexpected("a definition or end of input"));
+            }
+            Ok(Body::Grammar(comps))
+        } else {
+            let p = self.pattern()?;
+            if !p.follow.is_empty() && !p.paren {
+                return Err(syntax(
+                    self.span(),
+                    "a following annotation (`>>`) needs an enclosing pattern",
+                ));
+            }
+            if !matches!(self.peek(), Tok::Eof) {
+                return Err(self.unexpected("end of input"));
+            }
+            Ok(Body::Pattern(p))
+        }
+    }
+
+    // -- annotations (§5) --------------------------------------------------------------------
+
+    fn take_docs(&mut self) -> Vec<AElem> {
+        let mut lines: Vec<String> = Vec::new();
+        while let Some(Token { tok: Tok::Doc(s), .. }) = self.toks.get(self.pos) {
+            lines.push(s.clone());
+            self.pos += 1;
+        }
+        if lines.is_empty() {
+            return Vec::new();
+        }
+        vec![AElem {
+            name: QName {
+                prefix: Some("a".to_string()),
+                uri: ANN_NS.to_string(),
+                local: "documentation".to_string(),
+            },
+            attrs: Vec::new(),
+            children: vec![AChild::Text(lines.join("\n"))],
+        }]
+    }
+
+    /// `leadAnnotation ::= documentations? ("[" annotationAttributes annotationElements "]")?`
+    fn lead(&mut self) -> PResult<Ann> {
+        let mut ann = Ann {
+            attrs: Vec::new(),
+            elems: self.take_docs(),
+        };
+        if self.is_p("[") {
+            let open = self.bump().span;
+            let (attrs, children) = self.annotation_body(true)?;
+            self.expect_p("]")?;
+            ann.attrs = attrs;
+            for c in children {
+                match c {
+                    AChild::Elem(e) => ann.elems.push(e),
+                    AChild::Text(_) => {
+                        return Err(syntax(open, "text is not allowed directly in an annotation"));
+                    }
+                }
+            }
+            // documentation after `[...]` also belongs to the annotated item
+            ann.elems.extend(self.take_docs());
+        }
+        Ok(ann)
+    }
+
+    fn ann_name(&mut self, top: bool, attr: bool) -> PResult<QName> {
+        let sp = self.span();
+        let (prefix, local) = match self.peek().clone() {
+            Tok::Ident(s, _) => (None, s),
+            Tok::CName(p, l) => (Some(p), l),
+            _ => return Err(self.unexpected("an annotation name")),
+        };
+        self.bump();
+        let uri = match &prefix {
+            None => String::new(),
+            Some(p) => match self.lookup_ns(p, sp)? {
+                Some(u) => u,
+                None => {
+                    return Err(syntax(
+                        sp,
+                        format!("prefix `{p}` is bound to `inherit` and cannot name an annotation"),
+                    ));
+                }
+            },
+        };
+        if attr && prefix.is_none() && local == "xmlns" {
+            return Err(syntax(sp, "`xmlns` cannot be an annotation attribute"));
+        }
+        if top && uri == RNG_NS {
+            return Err(syntax(
+                sp,
+                "an annotation must not be in the RELAX NG namespace",
+            ));
+        }
+        let prefix = if uri.is_empty() { None } else { prefix };
+        Ok(QName { prefix, uri, local })
+    }
+
+    /// Attributes then elements and text of one annotation element (or initial annotation).
+    fn annotation_body(&mut self, top: bool) -> PResult<(Vec<AAttr>, Vec<AChild>)> {
+        self.enter()?;
+        let mut attrs: Vec<AAttr> = Vec::new();
+        let mut children = Vec::new();
+        loop {
+            match self.peek() {
+                Tok::Ident(..) | Tok::CName(..) if matches!(self.peek_at(1), Tok::P("=")) => {
+                    if !children.is_empty() {
+                        return Err(syntax(
+                            self.span(),
+                            "annotation attributes must come before annotation elements",
+                        ));
+                    }
+                    let sp = self.span();
+                    let name = self.ann_name(top, true)?;
+                    self.expect_p("=")?;
+                    let value = self.literal()?;
+                    if attrs
+                        .iter()
+                        .any(|a| a.name.uri == name.uri && a.name.local == name.local)
+                    {
+                        return Err(syntax(sp, "duplicate annotation attribute"));
+                    }
+                    attrs.push(AAttr { name, value });
+                }
+                Tok::Ident(..) | Tok::CName(..) => {
+                    let e = self.annotation_element(top)?;
+                    children.push(AChild::Elem(e));
+                }
+                Tok::Lit(_) if !top => {
+                    let s = self.literal()?;
+                    children.push(AChild::Text(s));
+                }
+                _ => break,
+            }
+        }
+        self.leave();
+        Ok((attrs, children))
+    }
+
+    fn annotation_element(&mut self, top: bool) -> PResult<AElem> {
+        let name = self.ann_name(top, false)?;
+        self.expect_p("[")?;
+        let (attrs, children) = self.annotation_body(false)?;
+        self.expect_p("]")?;
+        Ok(AElem {
+            name,
+            attrs,
+            children,
+        })
+    }
+
+    fn follow(&mut self) -> PResult<Vec<AElem>> {
+        let mut v = Vec::new();
+        while self.is_p(">>") {
+            self.bump();
+            v.push(self.annotation_element(true)?);
+        }
+        Ok(v)
+    }
+
+    // -- grammar content ---------------------------------------------------------------------
+
+    fn grammar_content(&mut self, in_include: bool) -> PResult<Vec<Comp>> {
+        self.enter()?;
+        let mut comps = Vec::new();
+        loop {
+            if self.is_p("}") || matches!(self.peek(), Tok::Eof) {
+                break;
+            }
+            // grammar annotation element: `name [ ... ]` (name not a keyword)
+            let ann_elem = match self.peek() {
+                Tok::Ident(s, esc) => {
+                    (*esc || !is_keyword(s)) && matches!(self.peek_at(1), Tok::P("["))
+                }
+                Tok::CName(..) => true,
+                _ => false,
+            };
+            if ann_elem {
+                self.take_docs();
+                let e = self.annotation_element(true)?;
+                comps.push(Comp::Annotation(e));
+                continue;
+            }
+            let ann = self.lead()?;
+            let sp = self.span();
+            match self.peek().clone() {
+                Tok::Ident(s, false) if s == "start" => {
+                    self.bump();
+                    let combine = self.assign()?;
+                    let pat = self.pattern()?;
+                    comps.push(Comp::Start { combine, pat, ann });
+                }
+                Tok::Ident(s, false) if s == "div" => {
+                    self.bump();
+                    self.expect_p("{")?;
+                    let inner = self.grammar_content(in_include)?;
+                    self.expect_p("}")?;
+                    comps.push(Comp::Div { comps: inner, ann });
+                }
+                Tok::Ident(s, false) if s == "include" && !in_include => {
+                    self.bump();
+                    let href = self.literal()?;
+                    let ns = self.inherit()?;
+                    let mut inner = Vec::new();
+                    if self.is_p("{") {
+                        self.bump();
+                        inner = self.grammar_content(true)?;
+                        self.expect_p("}")?;
+                    }
+                    comps.push(Comp::Include {
+                        href,
+                        ns,
+                        comps: inner,
+                        ann,
+                    });
+                }
+                Tok::Ident(s, esc) if esc || !is_keyword(&s) => {
+                    self.bump();
+                    let combine = self.assign()?;
+                    let pat = self.pattern()?;
+                    comps.push(Comp::Define {
+                        name: s,
+                        combine,
+                        pat,
+                        ann,
+                    });
+                }
+                _ => {
+                    let _ = sp;
+                    return Err(self.unexpected("a definition, `start`, `div` or `include`"));
+                }
+            }
+        }
+        self.leave();
+        Ok(comps)
+    }
+
+    fn assign(&mut self) -> PResult<Combine> {
+        match self.peek() {
+            Tok::P("=") => {
+                self.bump();
+                Ok(Combine::Assign)
+            }
+            Tok::P("|=") => {
+                self.bump();
+                Ok(Combine::Choice)
+            }
+            Tok::P("&=") => {
+                self.bump();
+                Ok(Combine::Interleave)
+            }
+            _ => Err(self.unexpected("`=`, `|=` or `&=`")),
+        }
+    }
+
+    /// `inherit ::= "inherit" "=" identifierOrKeyword`; `None` when absent.
+    fn inherit(&mut self) -> PResult<Option<Ns>> {
+        if self.is_kw("inherit") && matches!(self.peek_at(1), Tok::P("=")) {
+            self.bump();
+            self.bump();
+            let sp = self.span();
+            let p = self.identifier_or_keyword()?;
+            Ok(Some(self.lookup_ns(&p, sp)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    // -- patterns ----------------------------------------------------------------------------
+
+    /// `innerPattern`: one particle, or particles joined by one of `,` `&` `|`, or a data
+    /// except standing alone.
+    fn pattern(&mut self) -> PResult<Pat> {
+        self.enter()?;
+        let (first, is_except) = self.particle()?;
+        let op = match self.peek() {
+            Tok::P(p @ ("," | "&" | "|")) => Some(*p),
+            _ => None,
+        };
+        let Some(op) = op else {
+            self.leave();
+            return Ok(first);
+        };
+        if is_except {
+            return Err(syntax(
+                self.span(),
+                "a datatype with `-` except must be parenthesized before combining it",
+            ));
+        }
+        let mut items = vec![first];
+        while let Tok::P(p @ ("," | "&" | "|")) = self.peek() {
+            if *p != op {
+                return Err(syntax(
+                    self.span(),
+                    format!("cannot mix `{op}` and `{p}` without parentheses"),
+                ));
+            }
+            self.bump();
+            let (next, exc) = self.particle()?;
+            if exc {
+                return Err(syntax(
+                    self.span(),
+                    "a datatype with `-` except must be parenthesized before combining it",
+                ));
+            }
+            items.push(next);
+        }
+        self.leave();
+        Ok(Pat::new(match op {
+            "," => PatKind::Group(items),
+            "&" => PatKind::Interleave(items),
+            _ => PatKind::Choice(items),
+        }))
+    }
+
+    /// A particle: annotated primary, possibly repeated; or an annotated data except (`true`).
+    fn particle(&mut self) -> PResult<(Pat, bool)> {
+        let ann = self.lead()?;
+        let sp = self.span();
+        let mut p = self.primary()?;
+        if matches!(p.kind, PatKind::Data { .. }) && !p.paren && self.is_p("-") {
+            self.bump();
+            let lead = self.lead()?;
+            let mut e = self.primary()?;
+            merge_lead(&mut e, lead, sp)?;
+            if let PatKind::Data { except, .. } = &mut p.kind {
+                *except = Some(Box::new(e));
+            }
+            merge_lead(&mut p, ann, sp)?;
+            p.follow.extend(self.follow()?);
+            return Ok((p, true));
+        }
+        merge_lead(&mut p, ann, sp)?;
+        p.follow.extend(self.follow()?);
+        let rep = match self.peek() {
+            Tok::P("*") => Some(0),
+            Tok::P("+") => Some(1),
+            Tok::P("?") => Some(2),
+            _ => None,
+        };
+        if let Some(r) = rep {
+            self.bump();
+            let inner = Box::new(p);
+            p = Pat::new(match r {
+                0 => PatKind::ZeroOrMore(inner),
+                1 => PatKind::OneOrMore(inner),
+                _ => PatKind::Optional(inner),
+            });
+            p.follow = self.follow()?;
+        }
+        Ok((p, false))
+    }
+
+    fn braced(&mut self) -> PResult<Pat> {
+        self.expect_p("{")?;
+        let p = self.pattern()?;
+        self.expect_p("}")?;
+        Ok(p)
+    }
+
+    fn primary(&mut self) -> PResult<Pat> {
+        self.enter()?;
+        let sp = self.span();
+        let tok = self.peek().clone();
+        let kind = match tok {
+            Tok::P("(") => {
+                self.bump();
+                let mut p = self.pattern()?;
+                self.expect_p(")")?;
+                p.paren = true;
+                self.leave();
+                return Ok(p);
+            }
+            Tok::Ident(s, false) if is_keyword(&s) => {
+                self.bump();
+                match s.as_str() {
+                    "element" | "attribute" => {
+                        let nc = self.name_class(s == "attribute")?;
+                        let body = self.braced()?;
+                        if s == "element" {
+                            PatKind::Element(nc, Box::new(body))
+                        } else {
+                            PatKind::Attribute(nc, Box::new(body))
+                        }
+                    }
+                    "list" => PatKind::List(Box::new(self.braced()?)),
+                    "mixed" => PatKind::Mixed(Box::new(self.braced()?)),
+                    "empty" => PatKind::Empty,
+                    "text" => PatKind::Text,
+                    "notAllowed" => PatKind::NotAllowed,
+                    "parent" => {
+                        let name = match self.peek().clone() {
+                            Tok::Ident(n, esc) if esc || !is_keyword(&n) => {
+                                self.bump();
+                                n
+                            }
+                            _ => return Err(self.unexpected("an identifier after `parent`")),
+                        };
+                        PatKind::ParentRef(name)
+                    }
+                    "string" | "token" => self.datatype(String::new(), s)?,
+                    "external" => {
+                        let href = self.literal()?;
+                        let ns = self.inherit()?;
+                        PatKind::External { href, ns }
+                    }
+                    "grammar" => {
+                        self.expect_p("{")?;
+                        let comps = self.grammar_content(false)?;
+                        self.expect_p("}")?;
+                        PatKind::Grammar(comps)
+                    }
+                    _ => return Err(syntax(sp, format!("keyword `{s}` cannot start a pattern"))),
+                }
+            }
+            Tok::Ident(s, _) => {
+                self.bump();
+                PatKind::Ref(s)
+            }
+            Tok::CName(p, l) => {
+                self.bump();
+                let Some(lib) = self.dt.get(&p).cloned() else {
+                    return Err(Diagnostic::error(
+                        "rnc/undeclared-prefix",
+                        format!("datatypes prefix `{p}` is not declared"),
+                    )
+                    .with_span(sp));
+                };
+                self.datatype(lib, l)?
+            }
+            Tok::Lit(_) => {
+                let value = self.literal()?;
+                PatKind::Value {
+                    lib: String::new(),
+                    ty: None,
+                    value,
+                }
+            }
+            _ => return Err(self.unexpected("a pattern")),
+        };
+        self.leave();
+        Ok(Pat::new(kind))
+    }
+
+    /// After a datatype name: a value literal, or parameters.
+    fn datatype(&mut self, lib: String, ty: String) -> PResult<PatKind> {
+        if matches!(self.peek(), Tok::Lit(_)) {
+            let value = self.literal()?;
+            let builtin_token = lib.is_empty() && ty == "token";
+            return Ok(PatKind::Value {
+                lib,
+                ty: if builtin_token { None } else { Some(ty) },
+                value,
+            });
+        }
+        let mut params = Vec::new();
+        if self.is_p("{") {
+            self.bump();
+            while !self.is_p("}") {
+                let ann = self.lead()?;
+                let name = self.identifier_or_keyword()?;
+                self.expect_p("=")?;
+                let value = self.literal()?;
+                params.push(Param { name, value, ann });
+            }
+            self.bump();
+        }
+        Ok(PatKind::Data {
+            lib,
+            ty,
+            params,
+            except: None,
+        })
+    }
+
+    // -- name classes ------------------------------------------------------------------------
+
+    fn name_class(&mut self, attr: bool) -> PResult<Nc> {
+        self.enter()?;
+        let (first, is_except) = self.nc_particle(attr)?;
+        if !self.is_p("|") {
+            self.leave();
+            return Ok(first);
+        }
+        if is_except {
+            return Err(syntax(
+                self.span(),
+                "a name class with `-` except must be parenthesized before `|`",
+            ));
+        }
+        let mut items = vec![first];
+        while self.is_p("|") {
+            self.bump();
+            let (n, exc) = self.nc_particle(attr)?;
+            if exc {
+                return Err(syntax(
+                    self.span(),
+                    "a name class with `-` except must be parenthesized inside `|`",
+                ));
+            }
+            items.push(n);
+        }
+        self.leave();
+        Ok(Nc {
+            kind: NcKind::Choice(items),
+            ann: Ann::default(),
+            follow: Vec::new(),
+        })
+    }
+
+    fn nc_particle(&mut self, attr: bool) -> PResult<(Nc, bool)> {
+        let ann = self.lead()?;
+        let sp = self.span();
+        let mut n = self.nc_primary(attr)?;
+        let mut exc = false;
+        if matches!(n.kind, NcKind::AnyName { .. } | NcKind::NsName { .. }) && self.is_p("-") {
+            let msp = self.span();
+            self.bump();
+            let lead = self.lead()?;
+            let mut e = self.nc_primary(attr)?;
+            merge_nc_lead(&mut e, lead, msp)?;
+            let any = matches!(n.kind, NcKind::AnyName { .. });
+            check_except(&e, any, msp)?;
+            match &mut n.kind {
+                NcKind::AnyName { except } | NcKind::NsName { except, .. } => {
+                    *except = Some(Box::new(e))
+                }
+                _ => {}
+            }
+            exc = true;
+        }
+        merge_nc_lead(&mut n, ann, sp)?;
+        n.follow.extend(self.follow()?);
+        Ok((n, exc))
+    }
+
+    fn nc_primary(&mut self, attr: bool) -> PResult<Nc> {
+        let sp = self.span();
+        let kind = match self.peek().clone() {
+            Tok::P("(") => {
+                self.bump();
+                let n = self.name_class(attr)?;
+                self.expect_p(")")?;
+                return Ok(n);
+            }
+            Tok::P("*") => {
+                self.bump();
+                NcKind::AnyName { except: None }
+            }
+            Tok::NsName(p) => {
+                self.bump();
+                let ns = self.lookup_ns(&p, sp)?;
+                NcKind::NsName {
+                    ns,
+                    prefix: Some(p),
+                    except: None,
+                }
+            }
+            Tok::Ident(s, _) => {
+                self.bump();
+                let ns = if attr {
+                    Some(String::new())
+                } else {
+                    self.default_ns.clone()
+                };
+                NcKind::Name {
+                    ns,
+                    prefix: None,
+                    local: s,
+                }
+            }
+            Tok::CName(p, l) => {
+                self.bump();
+                let ns = self.lookup_ns(&p, sp)?;
+                NcKind::Name {
+                    ns,
+                    prefix: Some(p),
+                    local: l,
+                }
+            }
+            _ => return Err(self.unexpected("a name class")),
+        };
+        Ok(Nc {
+            kind,
+            ann: Ann::default(),
+            follow: Vec::new(),
+        })
+    }
+}
+
+/// RELAX NG §4.16 restrictions mirrored here: an `anyName` except contains no `anyName`; an
+/// `nsName` except contains neither `nsName` nor `anyName`.
+fn check_except(n: &Nc, in_any: bool, span: Span) -> PResult<()> {
+    match &n.kind {
+        NcKind::AnyName { .. } => Err(syntax(span, "`*` is not allowed inside an except")),
+        NcKind::NsName { except, .. } => {
+            if !in_any {
+                return Err(syntax(
+                    span,
+                    "a namespace wildcard is not allowed inside the except of a namespace wildcard",
+                ));
+            }
+            if let Some(e) = except {
+                check_except(e, in_any, span)?;
+            }
+            Ok(())
+        }
+        NcKind::Choice(items) => {
+            for i in items {
+                check_except(i, in_any, span)?;
+            }
+            Ok(())
+        }
+        NcKind::Name { .. } => Ok(()),
+    }
+}
+
+fn check_ns_uri(prefix: Option<&str>, uri: &str, span: Span) -> PResult<()> {
+    if uri == XMLNS_NS {
+        return Err(syntax(span, "the namespace of `xmlns` cannot be declared"));
+    }
+    match prefix {
+        Some("xml") if uri != XML_NS => Err(syntax(
+            span,
+            "the prefix `xml` can only be bound to the XML namespace",
+        )),
+        Some(p) if p != "xml" && uri == XML_NS => Err(syntax(
+            span,
+            "the XML namespace can only be bound to the prefix `xml`",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn merge_lead(p: &mut Pat, ann: Ann, span: Span) -> PResult<()> {
+    if ann.is_empty() {
+        return Ok(());
+    }
+    if !ann.elems.is_empty() && matches!(p.kind, PatKind::Value { .. }) {
+        return Err(syntax(span, "a value cannot carry annotation elements"));
+    }
+    // a parenthesized pattern that already has annotations keeps them: wrap nothing, merge
+    for a in &ann.attrs {
+        if p.ann.attrs.iter().any(|b| b.name.uri == a.name.uri && b.name.local == a.name.local) {
+            return Err(syntax(span, "duplicate annotation attribute"));
+        }
+    }
+    let mut elems = ann.elems;
+    elems.append(&mut p.ann.elems);
+    p.ann.elems = elems;
+    let mut attrs = ann.attrs;
+    attrs.append(&mut p.ann.attrs);
+    p.ann.attrs = attrs;
+    Ok(())
+}
+
+fn merge_nc_lead(n: &mut Nc, ann: Ann, span: Span) -> PResult<()> {
+    if ann.is_empty() {
+        return Ok(());
+    }
+    if !ann.elems.is_empty() && matches!(n.kind, NcKind::Name { .. }) {
+        return Err(syntax(span, "a name cannot carry annotation elements"));
+    }
+    let mut elems = ann.elems;
+    elems.append(&mut n.ann.elems);
+    n.ann.elems = elems;
+    let mut attrs = ann.attrs;
+    attrs.append(&mut n.ann.attrs);
+    n.ann.attrs = attrs;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// XML output (Compact Syntax Appendix A: translation to the XML syntax)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default)]
+struct XNode {
+    name: String,
+    attrs: Vec<(String, String)>,
+    children: Vec<XChild>,
+}
+
+#[derive(Debug, Clone)]
+enum XChild {
+    Elem(XNode),
+    Text(String),
+}
+
+impl XNode {
+    fn new(name: &str) -> Self {
+        XNode {
+            name: name.to_string(),
+            ..XNode::default()
+        }
+    }
+
+    fn attr(mut self, k: &str, v: &str) -> Self {
+        self.attrs.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    fn push(&mut self, n: XNode) {
+        self.children.push(XChild::Elem(n));
+    }
+}
+
+fn escape_text(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#xD;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+fn escape_attr(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '"' => out.push_str("&quot;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => out.push_str("&#xD;"),
+            '\t' => out.push_str("&#x9;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// Serialises with two-space indentation of element-only content; mixed or text content is
+/// written inline so that no whitespace is added to it.
+fn write_xml(n: &XNode, indent: usize, inline: bool, out: &mut String) {
+    if !inline {
+        for _ in 0..indent {
+            out.push_str("  ");
+        }
+    }
+    out.push('<');
+    out.push_str(&n.name);
+    for (k, v) in &n.attrs {
+        out.push(' ');
+        out.push_str(k);
+        out.push_str("=\"");
+        escape_attr(v, out);
+        out.push('"');
+    }
+    if n.children.is_empty() {
+        out.push_str("/>");
+        if !inline {
+            out.push('\n');
+        }
+        return;
+    }
+    out.push('>');
+    let has_text = n.children.iter().any(|c| matches!(c, XChild::Text(_)));
+    if has_text || inline {
+        for c in &n.children {
+            match c {
+                XChild::Text(t) => escape_text(t, out),
+                XChild::Elem(e) => write_xml(e, 0, true, out),
+            }
+        }
+    } else {
+        out.push('\n');
+        for c in &n.children {
+            if let XChild::Elem(e) = c {
+                write_xml(e, indent + 1, false, out);
+            }
+        }
+        for _ in 0..indent {
+            out.push_str("  ");
+        }
+    }
+    out.push_str("</");
+    out.push_str(&n.name);
+    out.push('>');
+    if !inline {
+        out.push('\n');
+    }
+}
+
+struct XmlOut<'a> {
+    schema: &'a Schema,
+    /// uri → prefix used in the output for QNames.
+    prefixes: BTreeMap<String, String>,
+    ann_prefix: String,
+    root_dl: String,
+    uses_docs: bool,
+}
+
+fn first_lib(p: &Pat) -> Option<String> {
+    match &p.kind {
+        PatKind::Data { lib, .. } => Some(lib.clone()),
+        PatKind::Value { lib, ty: Some(_), .. } => Some(lib.clone()),
+        PatKind::Element(_, b)
+        | PatKind::Attribute(_, b)
+        | PatKind::Optional(b)
+        | PatKind::ZeroOrMore(b)
+        | PatKind::OneOrMore(b)
+        | PatKind::List(b)
+        | PatKind::Mixed(b) => first_lib(b),
+        PatKind::Group(v) | PatKind::Interleave(v) | PatKind::Choice(v) => {
+            v.iter().find_map(first_lib)
+        }
+        PatKind::Grammar(c) => c.iter().find_map(first_lib_comp),
+        _ => None,
+    }
+}
+
+fn first_lib_comp(c: &Comp) -> Option<String> {
+    match c {
+        Comp::Define { pat, .. } | Comp::Start { pat, .. } => first_lib(pat),
+        Comp::Div { comps, .. } | Comp::Include { comps, .. } => {
+            comps.iter().find_map(first_lib_comp)
+        }
+        Comp::Annotation(_) => None,
+    }
+}
+
+fn has_docs_ann(a: &Ann) -> bool {
+    a.elems.iter().any(|e| e.name.uri == ANN_NS)
+}
+
+impl XmlOut<'_> {
+    fn qname(&self, q: &QName) -> String {
+        if q.uri.is_empty() {
+            return q.local.clone();
+        }
+        if q.uri == XML_NS {
+            return format!("xml:{}", q.local);
+        }
+        if q.uri == ANN_NS {
+            return format!("{}:{}", self.ann_prefix, q.local);
+        }
+        match self.prefixes.get(&q.uri) {
+            Some(p) => format!("{p}:{}", q.local),
+            None => q.local.clone(),
+        }
+    }
+
+    fn foreign(&self, e: &AElem) -> XNode {
+        let mut n = XNode::new(&self.qname(&e.name));
+        if e.name.uri.is_empty() {
+            n.attrs.push(("xmlns".to_string(), String::new()));
+        }
+        for a in &e.attrs {
+            n.attrs.push((self.qname(&a.name), a.value.clone()));
+        }
+        for c in &e.children {
+            match c {
+                AChild::Text(t) => n.children.push(XChild::Text(t.clone())),
+                AChild::Elem(x) => n.push(self.foreign(x)),
+            }
+        }
+        n
+    }
+
+    fn annotate(&self, n: &mut XNode, ann: &Ann) {
+        for a in &ann.attrs {
+            n.attrs.push((self.qname(&a.name), a.value.clone()));
+        }
+        for e in &ann.elems {
+            n.push(self.foreign(e));
+        }
+    }
+
+    fn root(&self) -> XNode {
+        let s = self.schema;
+        let mut root = match &s.body {
+            Body::Pattern(p) => {
+                let mut v = Vec::new();
+                self.pattern(p, s.default_ns.as_ref(), &mut v);
+                v.into_iter().next().unwrap_or_else(|| XNode::new("notAllowed"))
+            }
+            Body::Grammar(comps) => {
+                let mut g = XNode::new("grammar");
+                self.comps(comps, s.default_ns.as_ref(), &mut g);
+                g
+            }
+        };
+        let mut decl = vec![("xmlns".to_string(), RNG_NS.to_string())];
+        for (uri, p) in &self.prefixes {
+            decl.push((format!("xmlns:{p}"), uri.clone()));
+        }
+        if self.uses_docs && !self.prefixes.contains_key(ANN_NS) {
+            decl.push((format!("xmlns:{}", self.ann_prefix), ANN_NS.to_string()));
+        }
+        if let Some(ns) = &s.default_ns {
+            decl.push(("ns".to_string(), ns.clone()));
+        }
+        if !self.root_dl.is_empty() {
+            decl.push(("datatypeLibrary".to_string(), self.root_dl.clone()));
+        }
+        decl.append(&mut root.attrs);
+        root.attrs = decl;
+        root
+    }
+
+    fn comps(&self, comps: &[Comp], inh: Option<&String>, parent: &mut XNode) {
+        for c in comps {
+            match c {
+                Comp::Define {
+                    name,
+                    combine,
+                    pat,
+                    ann,
+                } => {
+                    let mut n = XNode::new("define").attr("name", name);
+                    combine_attr(&mut n, *combine);
+                    self.annotate(&mut n, ann);
+                    self.body(pat, inh, &mut n, true);
+                    parent.push(n);
+                }
+                Comp::Start { combine, pat, ann } => {
+                    let mut n = XNode::new("start");
+                    combine_attr(&mut n, *combine);
+                    self.annotate(&mut n, ann);
+                    self.body(pat, inh, &mut n, false);
+                    parent.push(n);
+                }
+                Comp::Div { comps, ann } => {
+                    let mut n = XNode::new("div");
+                    self.annotate(&mut n, ann);
+                    self.comps(comps, inh, &mut n);
+                    parent.push(n);
+                }
+                Comp::Include {
+                    href,
+                    ns,
+                    comps,
+                    ann,
+                } => {
+                    let mut n = XNode::new("include").attr("href", href);
+                    let inh2 = self.inherit_attr(&mut n, ns.as_ref(), inh);
+                    self.annotate(&mut n, ann);
+                    self.comps(comps, inh2.as_ref(), &mut n);
+                    parent.push(n);
+                }
+                Comp::Annotation(e) => parent.push(self.foreign(e)),
+            }
+        }
+    }
+
+    /// The `ns` attribute for `include`/`externalRef` (Compact Syntax §4: `inherit`).
+    fn inherit_attr(&self, n: &mut XNode, ns: Option<&Ns>, inh: Option<&String>) -> Option<String> {
+        match ns {
+            Some(Some(u)) if Some(u) != inh => {
+                n.attrs.push(("ns".to_string(), u.clone()));
+                Some(u.clone())
+            }
+            _ => inh.cloned(),
+        }
+    }
+
+    /// Content of a container: a group without annotations is unwrapped where the container
+    /// holds a sequence (`multi`).
+    fn body(&self, p: &Pat, inh: Option<&String>, parent: &mut XNode, multi: bool) {
+        let mut v = Vec::new();
+        match &p.kind {
+            PatKind::Group(items) if multi && p.ann.is_empty() && p.follow.is_empty() => {
+                for i in items {
+                    self.pattern(i, inh, &mut v);
+                }
+            }
+            _ => self.pattern(p, inh, &mut v),
+        }
+        for n in v {
+            parent.push(n);
+        }
+    }
+
+    fn lib_attr(&self, n: &mut XNode, lib: &str) {
+        if lib != self.root_dl {
+            n.attrs.push(("datatypeLibrary".to_string(), lib.to_string()));
+        }
+    }
+
+    fn pattern(&self, p: &Pat, inh: Option<&String>, out: &mut Vec<XNode>) {
+        let simple = |name: &str| XNode::new(name);
+        let mut n = match &p.kind {
+            PatKind::Element(nc, b) => {
+                let mut n = XNode::new("element");
+                self.name_for(&mut n, nc, inh, false);
+                self.body(b, inh, &mut n, true);
+                n
+            }
+            PatKind::Attribute(nc, b) => {
+                let mut n = XNode::new("attribute");
+                self.name_for(&mut n, nc, inh, true);
+                let plain_text =
+                    matches!(b.kind, PatKind::Text) && b.ann.is_empty() && b.follow.is_empty();
+                if !plain_text {
+                    self.body(b, inh, &mut n, false);
+                }
+                n
+            }
+            PatKind::Group(v) | PatKind::Interleave(v) | PatKind::Choice(v) => {
+                let name = match &p.kind {
+                    PatKind::Group(_) => "group",
+                    PatKind::Interleave(_) => "interleave",
+                    _ => "choice",
+                };
+                let mut n = XNode::new(name);
+                let mut kids = Vec::new();
+                for i in v {
+                    self.pattern(i, inh, &mut kids);
+                }
+                for k in kids {
+                    n.push(k);
+                }
+                n
+            }
+            PatKind::Optional(b)
+            | PatKind::ZeroOrMore(b)
+            | PatKind::OneOrMore(b)
+            | PatKind::List(b)
+            | PatKind::Mixed(b) => {
+                let name = match &p.kind {
+                    PatKind::Optional(_) => "optional",
+                    PatKind::ZeroOrMore(_) => "zeroOrMore",
+                    PatKind::OneOrMore(_) => "oneOrMore",
+                    PatKind::List(_) => "list",
+                    _ => "mixed",
+                };
+                let mut n = XNode::new(name);
+                self.body(b, inh, &mut n, true);
+                n
+            }
+            PatKind::Ref(r) => XNode::new("ref").attr("name", r),
+            PatKind::ParentRef(r) => XNode::new("parentRef").attr("name", r),
+            PatKind::Empty => simple("empty"),
+            PatKind::Text => simple("text"),
+            PatKind::NotAllowed => simple("notAllowed"),
+            PatKind::Value { lib, ty, value } => {
+                let mut n = XNode::new("value");
+                if let Some(t) = ty {
+                    n.attrs.push(("type".to_string(), t.clone()));
+                    self.lib_attr(&mut n, lib);
+                }
+                n.children.push(XChild::Text(value.clone()));
+                n
+            }
+            PatKind::Data {
+                lib,
+                ty,
+                params,
+                except,
+            } => {
+                let mut n = XNode::new("data").attr("type", ty);
+                self.lib_attr(&mut n, lib);
+                for prm in params {
+                    let mut pn = XNode::new("param").attr("name", &prm.name);
+                    self.annotate(&mut pn, &prm.ann);
+                    pn.children.push(XChild::Text(prm.value.clone()));
+                    n.push(pn);
+                }
+                if let Some(e) = except {
+                    let mut en = XNode::new("except");
+                    match &e.kind {
+                        PatKind::Choice(items) if e.ann.is_empty() && e.follow.is_empty() => {
+                            let mut kids = Vec::new();
+                            for i in items {
+                                self.pattern(i, inh, &mut kids);
+                            }
+                            for k in kids {
+                                en.push(k);
+                            }
+                        }
+                        _ => {
+                            let mut kids = Vec::new();
+                            self.pattern(e, inh, &mut kids);
+                            for k in kids {
+                                en.push(k);
+                            }
+                        }
+                    }
+                    n.push(en);
+                }
+                n
+            }
+            PatKind::External { href, ns } => {
+                let mut n = XNode::new("externalRef").attr("href", href);
+                self.inherit_attr(&mut n, ns.as_ref(), inh);
+                n
+            }
+            PatKind::Grammar(comps) => {
+                let mut n = XNode::new("grammar");
+                self.comps(comps, inh, &mut n);
+                n
+            }
+        };
+        // initial annotations: attributes on the element, elements as its first children
+        // (Compact Syntax §5.1); for `param` elements the annotations come before the text.
+        let mut head = XNode::default();
+        self.annotate(&mut head, &p.ann);
+        n.attrs.extend(head.attrs);
+        if !head.children.is_empty() {
+            let rest = std::mem::take(&mut n.children);
+            n.children = head.children;
+            n.children.extend(rest);
+        }
+        out.push(n);
+        for f in &p.follow {
+            out.push(self.foreign(f));
+        }
+    }
+
+    fn name_for(&self, n: &mut XNode, nc: &Nc, inh: Option<&String>, attr: bool) {
+        if let NcKind::Name { ns, prefix, local } = &nc.kind {
+            if nc.ann.is_empty() && nc.follow.is_empty() {
+                match (ns, prefix) {
+                    (Some(u), Some(_)) if !u.is_empty() => {
+                        let q = QName {
+                            prefix: None,
+                            uri: u.clone(),
+                            local: local.clone(),
+                        };
+                        n.attrs.push(("name".to_string(), self.qname(&q)));
+                    }
+                    _ => {
+                        n.attrs.push(("name".to_string(), local.clone()));
+                        if !attr && ns.as_ref() != inh {
+                            if let Some(u) = ns {
+                                n.attrs.push(("ns".to_string(), u.clone()));
+                            }
+                        }
+                        if attr {
+                            if let Some(u) = ns {
+                                if !u.is_empty() {
+                                    n.attrs.push(("ns".to_string(), u.clone()));
+                                }
+                            }
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        let mut v = Vec::new();
+        self.nc(nc, inh, &mut v);
+        for x in v {
+            n.push(x);
+        }
+    }
+
+    fn nc(&self, nc: &Nc, inh: Option<&String>, out: &mut Vec<XNode>) {
+        let mut n = match &nc.kind {
+            NcKind::Name { ns, prefix, local } => {
+                let mut n = XNode::new("name");
+                match (ns, prefix) {
+                    (Some(u), Some(_)) if !u.is_empty() => {
+                        let q = QName {
+                            prefix: None,
+                            uri: u.clone(),
+                            local: local.clone(),
+                        };
+                        n.children.push(XChild::Text(self.qname(&q)));
+                    }
+                    _ => {
+                        if ns.as_ref() != inh {
+                            if let Some(u) = ns {
+                                n.attrs.push(("ns".to_string(), u.clone()));
+                            }
+                        }
+                        n.children.push(XChild::Text(local.clone()));
+                    }
+                }
+                n
+            }
+            NcKind::NsName { ns, except, .. } => {
+                let mut n = XNode::new("nsName");
+                let mut inh2 = inh.cloned();
+                if let Some(u) = ns {
+                    if Some(u) != inh {
+                        n.attrs.push(("ns".to_string(), u.clone()));
+                    }
+                    inh2 = Some(u.clone());
+                }
+                if let Some(e) = except {
+                    n.push(self.nc_except(e, inh2.as_ref()));
+                }
+                n
+            }
+            NcKind::AnyName { except } => {
+                let mut n = XNode::new("anyName");
+                if let Some(e) = except {
+                    n.push(self.nc_except(e, inh));
+                }
+                n
+            }
+            NcKind::Choice(items) => {
+                let mut n = XNode::new("choice");
+                let mut v = Vec::new();
+                for i in items {
+                    self.nc(i, inh, &mut v);
+                }
+                for x in v {
+                    n.push(x);
+                }
+                n
+            }
+        };
+        let mut head = XNode::default();
+        self.annotate(&mut head, &nc.ann);
+        n.attrs.extend(head.attrs);
+        if !head.children.is_empty() {
+            let rest = std::mem::take(&mut n.children);
+            n.children = head.children;
+            n.children.extend(rest);
+        }
+        out.push(n);
+        for f in &nc.follow {
+            out.push(self.foreign(f));
+        }
+    }
+
+    fn nc_except(&self, e: &Nc, inh: Option<&String>) -> XNode {
+        let mut en = XNode::new("except");
+        let mut v = Vec::new();
+        match &e.kind {
+            NcKind::Choice(items) if e.ann.is_empty() && e.follow.is_empty() => {
+                for i in items {
+                    self.nc(i, inh, &mut v);
+                }
+            }
+            _ => self.nc(e, inh, &mut v),
+        }
+        for x in v {
+            en.push(x);
+        }
+        en
+    }
+}
+
+fn combine_attr(n: &mut XNode, c: Combine) {
+    match c {
+        Combine::Assign => {}
+        Combine::Choice => n.attrs.push(("combine".to_string(), "choice".to_string())),
+        Combine::Interleave => n.attrs.push(("combine".to_string(), "interleave".to_string())),
+    }
+}
+
+fn uses_docs_pat(p: &Pat) -> bool {
+    has_docs_ann(&p.ann)
+        || match &p.kind {
+            PatKind::Element(n, b) | PatKind::Attribute(n, b) => uses_docs_nc(n) || uses_docs_pat(b),
+            PatKind::Optional(b)
+            | PatKind::ZeroOrMore(b)
+            | PatKind::OneOrMore(b)
+            | PatKind::List(b)
+            | PatKind::Mixed(b) => uses_docs_pat(b),
+            PatKind::Group(v) | PatKind::Interleave(v) | PatKind::Choice(v) => {
+                v.iter().any(uses_docs_pat)
+            }
+            PatKind::Data { params, except, .. } => {
+                params.iter().any(|p| has_docs_ann(&p.ann))
+                    || except.as_ref().is_some_and(|e| uses_docs_pat(e))
+            }
+            PatKind::Grammar(c) => c.iter().any(uses_docs_comp),
+            _ => false,
+        }
+}
+
+fn uses_docs_nc(n: &Nc) -> bool {
+    has_docs_ann(&n.ann)
+        || match &n.kind {
+            NcKind::NsName { except, .. } | NcKind::AnyName { except } => {
+                except.as_ref().is_some_and(|e| uses_docs_nc(e))
+            }
+            NcKind::Choice(v) => v.iter().any(uses_docs_nc),
+            NcKind::Name { .. } => false,
+        }
+}
+
+fn uses_docs_comp(c: &Comp) -> bool {
+    match c {
+        Comp::Define { pat, ann, .. } | Comp::Start { pat, ann, .. } => {
+            has_docs_ann(ann) || uses_docs_pat(pat)
+        }
+        Comp::Div { comps, ann } | Comp::Include { comps, ann, .. } => {
+            has_docs_ann(ann) || comps.iter().any(uses_docs_comp)
+        }
+        Comp::Annotation(_) => false,
+    }
+}
+
+fn schema_to_xml(s: &Schema) -> String {
+    let mut prefixes = BTreeMap::new();
+    for (p, u) in &s.namespaces {
+        if let Some(u) = u {
+            if !u.is_empty() && u != XML_NS {
+                prefixes.entry(u.clone()).or_insert_with(|| p.clone());
+            }
+        }
+    }
+    let used: Vec<&String> = prefixes.values().collect();
+    let mut ann_prefix = "a".to_string();
+    if let Some(p) = prefixes.get(ANN_NS) {
+        ann_prefix = p.clone();
+    } else {
+        let mut k = 0;
+        while used.iter().any(|p| **p == ann_prefix) {
+            k += 1;
+            ann_prefix = format!("a{k}");
+        }
+    }
+    let (root_dl, uses_docs) = match &s.body {
+        Body::Pattern(p) => (first_lib(p).unwrap_or_default(), uses_docs_pat(p)),
+        Body::Grammar(c) => (
+            c.iter().find_map(first_lib_comp).unwrap_or_default(),
+            c.iter().any(uses_docs_comp),
+        ),
+    };
+    let x = XmlOut {
+        schema: s,
+        prefixes,
+        ann_prefix,
+        root_dl,
+        uses_docs,
+    };
+    let root = x.root();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    write_xml(&root, 0, false, &mut out);
+    out
+}
+
+/// Parses RELAX NG compact syntax and returns the equivalent RELAX NG XML syntax.
+///
+/// `name` is the schema's name for messages only. Errors carry byte spans into `text`.
+pub fn parse_compact(text: &str, name: &str) -> Result<String, Vec<Diagnostic>> {
+    let _ = name;
+    let schema = parse_schema(text).map_err(|d| vec![d])?;
+    Ok(schema_to_xml(&schema))
+}
+
+fn parse_schema(text: &str) -> PResult<Schema> {
+    let toks = lex(text)?;
+    let mut p = Parser::new(toks);
+    let body = p.top_level()?;
+    Ok(Schema {
+        default_ns: p.default_ns,
+        default_prefix: p.default_prefix,
+        namespaces: p.decl_order,
+        datatypes: p.dt_order,
+        body,
+    })
+}
+
+/// Writes RELAX NG XML syntax as readable compact syntax.
+pub fn write_compact(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
+    let _ = rng_xml;
+    Err(vec![Diagnostic::error("rnc/write", "not yet")])
+}
