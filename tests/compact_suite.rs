@@ -145,7 +145,9 @@ fn canon(node: roxmltree::Node) -> C {
         // RELAX NG §4.12: an attribute with only a name class has `text` content.
         let patterns = kids
             .iter()
-            .filter(|k| matches!(k, C::E { name, .. } if name.starts_with(&format!("{{{RNG_NS}}}"))))
+            .filter(
+                |k| matches!(k, C::E { name, .. } if name.starts_with(&format!("{{{RNG_NS}}}"))),
+            )
             .count();
         if patterns == 1 {
             kids.push(C::E {
@@ -217,7 +219,11 @@ fn read_cases(suite: &str) -> Vec<Case> {
     let doc = roxmltree::Document::parse(suite).expect("compacttest.xml is XML");
     let mut cases = Vec::new();
     let mut number = 0;
-    for tc in doc.root_element().children().filter(|n| n.has_tag_name("testCase")) {
+    for tc in doc
+        .root_element()
+        .children()
+        .filter(|n| n.has_tag_name("testCase"))
+    {
         number += 1;
         let Some(compact) = tc.children().find(|n| n.has_tag_name("compact")) else {
             continue;
@@ -291,7 +297,10 @@ fn compact_suite() {
             match parse_compact(&case.compact, "incorrect.rnc") {
                 Err(_) => ok_incorrect += 1,
                 Ok(xml) => {
-                    failures.insert(key("accepted"), format!("incorrect schema accepted:\n{xml}"));
+                    failures.insert(
+                        key("accepted"),
+                        format!("incorrect schema accepted:\n{xml}"),
+                    );
                 }
             }
             continue;
@@ -346,13 +355,22 @@ fn compact_suite() {
     println!(
         "compact_suite: correct {ok_correct}/{n_correct} match, incorrect {ok_incorrect}/{n_incorrect} refused, round trip {ok_round}/{n_round} stable"
     );
-    let unlisted: Vec<&String> = failures.keys().filter(|k| !known.contains_key(*k)).collect();
-    let fixed: BTreeSet<&String> = known.keys().filter(|k| !failures.contains_key(*k)).collect();
+    let unlisted: Vec<&String> = failures
+        .keys()
+        .filter(|k| !known.contains_key(*k))
+        .collect();
+    let fixed: BTreeSet<&String> = known
+        .keys()
+        .filter(|k| !failures.contains_key(*k))
+        .collect();
     for k in &fixed {
         println!("compact_suite: listed known failure now passes, remove it: {k}");
     }
     for k in &unlisted {
-        println!("--- {k}\n{}", failures.get(*k).map(String::as_str).unwrap_or(""));
+        println!(
+            "--- {k}\n{}",
+            failures.get(*k).map(String::as_str).unwrap_or("")
+        );
     }
     assert!(unlisted.is_empty(), "unlisted failures: {unlisted:?}");
 }
@@ -367,7 +385,10 @@ fn trang_reads_written_compact() {
     }
     let path = shared_dir().join("relaxng-tests/compacttest.xml");
     let Ok(suite) = std::fs::read_to_string(&path) else {
-        println!("trang_reads_written_compact skipped: {} not found", path.display());
+        println!(
+            "trang_reads_written_compact skipped: {} not found",
+            path.display()
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -399,7 +420,10 @@ fn trang_reads_written_compact() {
         let a = canon_text(&theirs).unwrap();
         let b = canon_text(&xml).unwrap();
         if let Some(d) = diff(&b, &a, "") {
-            panic!("case {}: trang reads our compact differently: {d}\n{rnc}", case.number);
+            panic!(
+                "case {}: trang reads our compact differently: {d}\n{rnc}",
+                case.number
+            );
         }
         checked += 1;
     }

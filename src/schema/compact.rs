@@ -139,7 +139,11 @@ fn decode(text: &str) -> Result<Vec<Ch>, Diagnostic> {
                 if digits == 0 {
                     return Err(syntax(span, "empty escape `\\x{}`"));
                 }
-                let ch = if overflow { None } else { char::from_u32(value) };
+                let ch = if overflow {
+                    None
+                } else {
+                    char::from_u32(value)
+                };
                 match ch {
                     Some(ch) if is_xml_char(ch) => out.push(Ch {
                         c: ch,
@@ -311,8 +315,12 @@ fn lex(text: &str) -> Result<Vec<Token>, Diagnostic> {
                 }
                 if at(j + 1).is_some_and(name_start) {
                     let k2 = name_at(j + 1);
-                    let local: String =
-                        cs.get(j + 1..k2).unwrap_or(&[]).iter().map(|c| c.c).collect();
+                    let local: String = cs
+                        .get(j + 1..k2)
+                        .unwrap_or(&[])
+                        .iter()
+                        .map(|c| c.c)
+                        .collect();
                     toks.push(Token {
                         tok: Tok::CName(first, local),
                         span: Span::new(st, end_of(k2)),
@@ -425,9 +433,19 @@ impl Ann {
 
 #[derive(Debug, Clone, PartialEq)]
 enum NcKind {
-    Name { ns: Ns, prefix: Option<String>, local: String },
-    NsName { ns: Ns, prefix: Option<String>, except: Option<Box<Nc>> },
-    AnyName { except: Option<Box<Nc>> },
+    Name {
+        ns: Ns,
+        prefix: Option<String>,
+        local: String,
+    },
+    NsName {
+        ns: Ns,
+        prefix: Option<String>,
+        except: Option<Box<Nc>>,
+    },
+    AnyName {
+        except: Option<Box<Nc>>,
+    },
     Choice(Vec<Nc>),
 }
 
@@ -463,9 +481,21 @@ enum PatKind {
     Text,
     NotAllowed,
     /// `lib` and `ty` are `None` for the built-in `token` written as a bare literal.
-    Value { lib: String, ty: Option<String>, value: String },
-    Data { lib: String, ty: String, params: Vec<Param>, except: Option<Box<Pat>> },
-    External { href: String, ns: Option<Ns> },
+    Value {
+        lib: String,
+        ty: Option<String>,
+        value: String,
+    },
+    Data {
+        lib: String,
+        ty: String,
+        params: Vec<Param>,
+        except: Option<Box<Pat>>,
+    },
+    External {
+        href: String,
+        ns: Option<Ns>,
+    },
     Grammar(Vec<Comp>),
 }
 
@@ -498,10 +528,27 @@ enum Combine {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Comp {
-    Define { name: String, combine: Combine, pat: Pat, ann: Ann },
-    Start { combine: Combine, pat: Pat, ann: Ann },
-    Div { comps: Vec<Comp>, ann: Ann },
-    Include { href: String, ns: Option<Ns>, comps: Vec<Comp>, ann: Ann },
+    Define {
+        name: String,
+        combine: Combine,
+        pat: Pat,
+        ann: Ann,
+    },
+    Start {
+        combine: Combine,
+        pat: Pat,
+        ann: Ann,
+    },
+    Div {
+        comps: Vec<Comp>,
+        ann: Ann,
+    },
+    Include {
+        href: String,
+        ns: Option<Ns>,
+        comps: Vec<Comp>,
+        ann: Ann,
+    },
     Annotation(AElem),
 }
 
@@ -586,7 +633,10 @@ impl Parser {
 
     fn span(&self) -> Span {
         let i = self.idx(self.pos);
-        self.toks.get(i).map(|t| t.span).unwrap_or_else(|| self.eof_span())
+        self.toks
+            .get(i)
+            .map(|t| t.span)
+            .unwrap_or_else(|| self.eof_span())
     }
 
     fn bump(&mut self) -> Token {
@@ -689,7 +739,8 @@ impl Parser {
         loop {
             let is_decl = match self.peek() {
                 Tok::Ident(s, false) if s == "namespace" || s == "datatypes" => {
-                    matches!(self.peek_at(1), Tok::Ident(..)) && matches!(self.peek_at(2), Tok::P("="))
+                    matches!(self.peek_at(1), Tok::Ident(..))
+                        && matches!(self.peek_at(2), Tok::P("="))
                 }
                 Tok::Ident(s, false) if s == "default" => true,
                 _ => false,
@@ -737,7 +788,10 @@ impl Parser {
                     self.expect_p("=")?;
                     let uri = self.literal()?;
                     if self.dt_order.iter().any(|(q, _)| *q == p) {
-                        return Err(syntax(psp, format!("datatypes prefix `{p}` declared twice")));
+                        return Err(syntax(
+                            psp,
+                            format!("datatypes prefix `{p}` declared twice"),
+                        ));
                     }
                     if p == "xsd" && uri != XSD_NS {
                         // redeclaring xsd is allowed (§4)
@@ -765,10 +819,16 @@ impl Parser {
         if let Some(u) = &uri {
             check_ns_uri(Some(p), u, span)?;
         } else if p == "xml" {
-            return Err(syntax(span, "the prefix `xml` cannot be bound to `inherit`"));
+            return Err(syntax(
+                span,
+                "the prefix `xml` cannot be bound to `inherit`",
+            ));
         }
         if self.decl_order.iter().any(|(q, _)| q == p) {
-            return Err(syntax(span, format!("namespace prefix `{p}` declared twice")));
+            return Err(syntax(
+                span,
+                format!("namespace prefix `{p}` declared twice"),
+            ));
         }
         self.ns.insert(p.to_string(), uri.clone());
         self.decl_order.push((p.to_string(), uri));
@@ -833,7 +893,10 @@ impl Parser {
 
     fn take_docs(&mut self) -> Vec<AElem> {
         let mut lines: Vec<String> = Vec::new();
-        while let Some(Token { tok: Tok::Doc(s), .. }) = self.toks.get(self.pos) {
+        while let Some(Token {
+            tok: Tok::Doc(s), ..
+        }) = self.toks.get(self.pos)
+        {
             lines.push(s.clone());
             self.pos += 1;
         }
@@ -866,7 +929,10 @@ impl Parser {
                 match c {
                     AChild::Elem(e) => ann.elems.push(e),
                     AChild::Text(_) => {
-                        return Err(syntax(open, "text is not allowed directly in an annotation"));
+                        return Err(syntax(
+                            open,
+                            "text is not allowed directly in an annotation",
+                        ));
                     }
                 }
             }
@@ -1258,7 +1324,11 @@ impl Parser {
     /// After a datatype name: a value literal, or parameters.
     fn datatype(&mut self, lib: String, ty: String) -> PResult<PatKind> {
         if matches!(self.peek(), Tok::Lit(_)) {
+            let sp = self.span();
             let value = self.literal()?;
+            if lib == XSD_NS && (ty == "QName" || ty == "NOTATION") {
+                self.check_qname_value(&value, sp)?;
+            }
             let builtin_token = lib.is_empty() && ty == "token";
             return Ok(PatKind::Value {
                 lib,
@@ -1284,6 +1354,37 @@ impl Parser {
             params,
             except: None,
         })
+    }
+
+    /// A QName value needs its prefix in scope (XML Schema Part 2 §3.2.18; the compact syntax
+    /// gives a value the namespace declarations of the schema, Compact Syntax Appendix A).
+    fn check_qname_value(&self, value: &str, span: Span) -> PResult<()> {
+        let v = value.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+        let ok_ncname = |s: &str| {
+            let mut cs = s.chars();
+            cs.next().is_some_and(name_start) && cs.all(name_char)
+        };
+        let (prefix, local) = match v.split_once(':') {
+            Some((p, l)) => (Some(p), l),
+            None => (None, v),
+        };
+        if !ok_ncname(local) || prefix.is_some_and(|p| !ok_ncname(p)) {
+            return Err(Diagnostic::error(
+                "rnc/invalid-value",
+                format!("`{value}` is not a QName"),
+            )
+            .with_span(span));
+        }
+        if let Some(p) = prefix {
+            if !matches!(self.ns.get(p), Some(Some(u)) if !u.is_empty()) {
+                return Err(Diagnostic::error(
+                    "rnc/undeclared-prefix",
+                    format!("the prefix `{p}` of QName value `{value}` is not declared"),
+                )
+                .with_span(span));
+            }
+        }
+        Ok(())
     }
 
     // -- name classes ------------------------------------------------------------------------
@@ -1454,7 +1555,11 @@ fn merge_lead(p: &mut Pat, ann: Ann, span: Span) -> PResult<()> {
     }
     // a parenthesized pattern that already has annotations keeps them: wrap nothing, merge
     for a in &ann.attrs {
-        if p.ann.attrs.iter().any(|b| b.name.uri == a.name.uri && b.name.local == a.name.local) {
+        if p.ann
+            .attrs
+            .iter()
+            .any(|b| b.name.uri == a.name.uri && b.name.local == a.name.local)
+        {
             return Err(syntax(span, "duplicate annotation attribute"));
         }
     }
@@ -1608,7 +1713,9 @@ struct XmlOut<'a> {
 fn first_lib(p: &Pat) -> Option<String> {
     match &p.kind {
         PatKind::Data { lib, .. } => Some(lib.clone()),
-        PatKind::Value { lib, ty: Some(_), .. } => Some(lib.clone()),
+        PatKind::Value {
+            lib, ty: Some(_), ..
+        } => Some(lib.clone()),
         PatKind::Element(_, b)
         | PatKind::Attribute(_, b)
         | PatKind::Optional(b)
@@ -1687,7 +1794,9 @@ impl XmlOut<'_> {
             Body::Pattern(p) => {
                 let mut v = Vec::new();
                 self.pattern(p, s.default_ns.as_ref(), &mut v);
-                v.into_iter().next().unwrap_or_else(|| XNode::new("notAllowed"))
+                v.into_iter()
+                    .next()
+                    .unwrap_or_else(|| XNode::new("notAllowed"))
             }
             Body::Grammar(comps) => {
                 let mut g = XNode::new("grammar");
@@ -1788,7 +1897,8 @@ impl XmlOut<'_> {
 
     fn lib_attr(&self, n: &mut XNode, lib: &str) {
         if lib != self.root_dl {
-            n.attrs.push(("datatypeLibrary".to_string(), lib.to_string()));
+            n.attrs
+                .push(("datatypeLibrary".to_string(), lib.to_string()));
         }
     }
 
@@ -2053,14 +2163,18 @@ fn combine_attr(n: &mut XNode, c: Combine) {
     match c {
         Combine::Assign => {}
         Combine::Choice => n.attrs.push(("combine".to_string(), "choice".to_string())),
-        Combine::Interleave => n.attrs.push(("combine".to_string(), "interleave".to_string())),
+        Combine::Interleave => n
+            .attrs
+            .push(("combine".to_string(), "interleave".to_string())),
     }
 }
 
 fn uses_docs_pat(p: &Pat) -> bool {
     has_docs_ann(&p.ann)
         || match &p.kind {
-            PatKind::Element(n, b) | PatKind::Attribute(n, b) => uses_docs_nc(n) || uses_docs_pat(b),
+            PatKind::Element(n, b) | PatKind::Attribute(n, b) => {
+                uses_docs_nc(n) || uses_docs_pat(b)
+            }
             PatKind::Optional(b)
             | PatKind::ZeroOrMore(b)
             | PatKind::OneOrMore(b)
@@ -2163,8 +2277,1167 @@ fn parse_schema(text: &str) -> PResult<Schema> {
     })
 }
 
-/// Writes RELAX NG XML syntax as readable compact syntax.
+// ---------------------------------------------------------------------------------------------
+// Reading the XML syntax (RELAX NG §3) into the shared abstract syntax
+// ---------------------------------------------------------------------------------------------
+
+type XResult<T> = Result<T, Diagnostic>;
+
+fn xerr(node: roxmltree::Node, code: &str, msg: impl Into<String>) -> Diagnostic {
+    let r = node.range();
+    Diagnostic::error(code, msg).with_span(Span::new(r.start, r.end))
+}
+
+#[derive(Clone)]
+struct XCtx {
+    /// The `ns` attribute in effect (`None`: none, i.e. inherited from outside).
+    ns: Ns,
+    dl: String,
+    depth: usize,
+}
+
+fn is_rng(n: roxmltree::Node) -> bool {
+    n.is_element() && n.tag_name().namespace() == Some(RNG_NS)
+}
+
+fn is_foreign(n: roxmltree::Node) -> bool {
+    n.is_element() && n.tag_name().namespace() != Some(RNG_NS)
+}
+
+/// Reads context attributes (RELAX NG §4.3 `datatypeLibrary`, §4.8 `ns`).
+fn enter_ctx(node: roxmltree::Node, ctx: &XCtx) -> XResult<XCtx> {
+    let mut c = ctx.clone();
+    c.depth += 1;
+    if c.depth > MAX_DEPTH * 4 {
+        return Err(xerr(node, "rnc/too-deep", "schema nested too deeply"));
+    }
+    if let Some(ns) = node.attribute("ns") {
+        c.ns = Some(ns.to_string());
+    }
+    if let Some(dl) = node.attribute("datatypeLibrary") {
+        c.dl = dl.to_string();
+    }
+    Ok(c)
+}
+
+fn foreign_elem(node: roxmltree::Node, depth: usize) -> XResult<AElem> {
+    if depth > MAX_DEPTH * 4 {
+        return Err(xerr(node, "rnc/too-deep", "annotation nested too deeply"));
+    }
+    let mut attrs = Vec::new();
+    for a in node.attributes() {
+        attrs.push(AAttr {
+            name: QName {
+                prefix: None,
+                uri: a.namespace().unwrap_or("").to_string(),
+                local: a.name().to_string(),
+            },
+            value: a.value().to_string(),
+        });
+    }
+    let mut children = Vec::new();
+    for c in node.children() {
+        if c.is_text() {
+            children.push(AChild::Text(c.text().unwrap_or("").to_string()));
+        } else if c.is_element() {
+            children.push(AChild::Elem(foreign_elem(c, depth + 1)?));
+        }
+    }
+    Ok(AElem {
+        name: QName {
+            prefix: None,
+            uri: node.tag_name().namespace().unwrap_or("").to_string(),
+            local: node.tag_name().name().to_string(),
+        },
+        attrs,
+        children,
+    })
+}
+
+/// Foreign (namespaced, non-RELAX NG) attributes of a RELAX NG element.
+fn foreign_attrs(node: roxmltree::Node) -> Vec<AAttr> {
+    node.attributes()
+        .filter(|a| a.namespace().is_some_and(|n| !n.is_empty() && n != RNG_NS))
+        .map(|a| AAttr {
+            name: QName {
+                prefix: None,
+                uri: a.namespace().unwrap_or("").to_string(),
+                local: a.name().to_string(),
+            },
+            value: a.value().to_string(),
+        })
+        .collect()
+}
+
+/// The children of a RELAX NG element: leading foreign elements, then each RELAX NG child with
+/// the foreign elements that follow it.
+struct Kids<'a, 'i> {
+    lead: Vec<AElem>,
+    items: Vec<(roxmltree::Node<'a, 'i>, Vec<AElem>)>,
+}
+
+fn kids<'a, 'i>(node: roxmltree::Node<'a, 'i>, depth: usize) -> XResult<Kids<'a, 'i>> {
+    let mut k = Kids {
+        lead: Vec::new(),
+        items: Vec::new(),
+    };
+    for c in node.children() {
+        if is_rng(c) {
+            k.items.push((c, Vec::new()));
+        } else if is_foreign(c) {
+            let e = foreign_elem(c, depth)?;
+            match k.items.last_mut() {
+                Some((_, f)) => f.push(e),
+                None => k.lead.push(e),
+            }
+        }
+    }
+    Ok(k)
+}
+
+fn resolve_qname(
+    node: roxmltree::Node,
+    q: &str,
+    dflt: &Ns,
+) -> XResult<(Ns, Option<String>, String)> {
+    let q = q.trim();
+    match q.split_once(':') {
+        Some(("xml", l)) => Ok((
+            Some(XML_NS.to_string()),
+            Some("xml".to_string()),
+            l.to_string(),
+        )),
+        Some((p, l)) => match node.lookup_namespace_uri(Some(p)) {
+            Some(u) => Ok((Some(u.to_string()), Some(p.to_string()), l.to_string())),
+            None => Err(xerr(
+                node,
+                "rnc/undeclared-prefix",
+                format!("namespace prefix `{p}` is not declared"),
+            )),
+        },
+        None => Ok((dflt.clone(), None, q.to_string())),
+    }
+}
+
+fn x_nc(node: roxmltree::Node, ctx: &XCtx, follow: Vec<AElem>) -> XResult<Nc> {
+    let ctx = enter_ctx(node, ctx)?;
+    let k = kids(node, ctx.depth)?;
+    let mut ann = Ann {
+        attrs: foreign_attrs(node),
+        elems: k.lead,
+    };
+    let kind = match node.tag_name().name() {
+        "name" => {
+            let text: String = node
+                .children()
+                .filter(|c| c.is_text())
+                .map(|c| c.text().unwrap_or(""))
+                .collect();
+            let (ns, prefix, local) = resolve_qname(node, &text, &ctx.ns)?;
+            NcKind::Name { ns, prefix, local }
+        }
+        "anyName" | "nsName" => {
+            let mut except = None;
+            for (c, f) in k.items {
+                if c.tag_name().name() != "except" {
+                    return Err(xerr(c, "rnc/xml-syntax", "expected `except`"));
+                }
+                let cctx = enter_ctx(c, &ctx)?;
+                let ck = kids(c, cctx.depth)?;
+                let mut items = Vec::new();
+                for (cc, ff) in ck.items {
+                    items.push(x_nc(cc, &cctx, ff)?);
+                }
+                let mut e = if items.len() == 1 {
+                    items
+                        .pop()
+                        .ok_or_else(|| xerr(c, "rnc/xml-syntax", "empty except"))?
+                } else if items.is_empty() {
+                    return Err(xerr(c, "rnc/xml-syntax", "empty except"));
+                } else {
+                    Nc {
+                        kind: NcKind::Choice(items),
+                        ann: Ann::default(),
+                        follow: Vec::new(),
+                    }
+                };
+                e.follow.extend(f);
+                if !ck.lead.is_empty() || !foreign_attrs(c).is_empty() {
+                    // annotations on `except` itself: keep them on its content
+                    let mut lead = ck.lead;
+                    lead.append(&mut e.ann.elems);
+                    e.ann.elems = lead;
+                }
+                except = Some(Box::new(e));
+            }
+            if node.tag_name().name() == "anyName" {
+                NcKind::AnyName { except }
+            } else {
+                NcKind::NsName {
+                    ns: ctx.ns.clone(),
+                    prefix: None,
+                    except,
+                }
+            }
+        }
+        "choice" => {
+            let mut items = Vec::new();
+            for (c, f) in k.items {
+                items.push(x_nc(c, &ctx, f)?);
+            }
+            if items.len() == 1 {
+                let mut one = items
+                    .pop()
+                    .ok_or_else(|| xerr(node, "rnc/xml-syntax", "empty"))?;
+                let mut lead = std::mem::take(&mut ann.elems);
+                lead.append(&mut one.ann.elems);
+                one.ann.elems = lead;
+                one.ann.attrs.append(&mut ann.attrs);
+                one.follow.extend(follow);
+                return Ok(one);
+            }
+            if items.is_empty() {
+                return Err(xerr(node, "rnc/xml-syntax", "empty name-class choice"));
+            }
+            NcKind::Choice(items)
+        }
+        other => {
+            return Err(xerr(
+                node,
+                "rnc/xml-syntax",
+                format!("`{other}` is not a name class"),
+            ));
+        }
+    };
+    if matches!(kind, NcKind::Name { .. }) && !ann.elems.is_empty() {
+        return Err(xerr(
+            node,
+            "rnc/unrepresentable",
+            "annotation elements inside `name`",
+        ));
+    }
+    Ok(Nc { kind, ann, follow })
+}
+
+/// Several patterns as one: a group without parentheses (RELAX NG §4.12).
+fn x_seq(items: Vec<Pat>, node: roxmltree::Node) -> XResult<Pat> {
+    let mut items = items;
+    match items.len() {
+        0 => Err(xerr(node, "rnc/xml-syntax", "a pattern is required here")),
+        1 => items
+            .pop()
+            .ok_or_else(|| xerr(node, "rnc/xml-syntax", "empty")),
+        _ => Ok(Pat::new(PatKind::Group(items))),
+    }
+}
+
+fn x_pats(items: Vec<(roxmltree::Node, Vec<AElem>)>, ctx: &XCtx) -> XResult<Vec<Pat>> {
+    let mut v = Vec::new();
+    for (c, f) in items {
+        v.push(x_pat(c, ctx, f)?);
+    }
+    Ok(v)
+}
+
+fn x_pat(node: roxmltree::Node, ctx: &XCtx, follow: Vec<AElem>) -> XResult<Pat> {
+    let ctx = enter_ctx(node, ctx)?;
+    let k = kids(node, ctx.depth)?;
+    let ann = Ann {
+        attrs: foreign_attrs(node),
+        elems: k.lead,
+    };
+    let name = node.tag_name().name();
+    let req = |a: &str| {
+        node.attribute(a)
+            .map(|s| s.trim().to_string())
+            .ok_or_else(|| xerr(node, "rnc/xml-syntax", format!("`{name}` needs `{a}`")))
+    };
+    let kind = match name {
+        "element" | "attribute" => {
+            let attr = name == "attribute";
+            let mut items = k.items;
+            let nc = match node.attribute("name") {
+                Some(q) => {
+                    let dflt = if attr {
+                        Some(node.attribute("ns").unwrap_or("").to_string())
+                    } else {
+                        ctx.ns.clone()
+                    };
+                    let (ns, prefix, local) = resolve_qname(node, q, &dflt)?;
+                    Nc {
+                        kind: NcKind::Name { ns, prefix, local },
+                        ann: Ann::default(),
+                        follow: Vec::new(),
+                    }
+                }
+                None => {
+                    if items.is_empty() {
+                        return Err(xerr(node, "rnc/xml-syntax", "missing name class"));
+                    }
+                    let (c, f) = items.remove(0);
+                    let mut nctx = ctx.clone();
+                    if attr && c.tag_name().name() == "name" && c.attribute("ns").is_none() {
+                        // RELAX NG §4.8 does not apply to `name` children: they inherit.
+                        nctx.ns = ctx.ns.clone();
+                    }
+                    x_nc(c, &nctx, f)?
+                }
+            };
+            let pats = x_pats(items, &ctx)?;
+            if attr {
+                let body = if pats.is_empty() {
+                    Pat::new(PatKind::Text)
+                } else {
+                    x_seq(pats, node)?
+                };
+                PatKind::Attribute(nc, Box::new(body))
+            } else {
+                PatKind::Element(nc, Box::new(x_seq(pats, node)?))
+            }
+        }
+        "group" | "interleave" | "choice" => {
+            let mut pats = x_pats(k.items, &ctx)?;
+            if pats.len() == 1 {
+                let mut one = pats
+                    .pop()
+                    .ok_or_else(|| xerr(node, "rnc/xml-syntax", "empty"))?;
+                merge_x_ann(&mut one, ann);
+                one.follow.extend(follow);
+                return Ok(one);
+            }
+            if pats.is_empty() {
+                return Err(xerr(node, "rnc/xml-syntax", format!("empty `{name}`")));
+            }
+            match name {
+                "group" => PatKind::Group(pats),
+                "interleave" => PatKind::Interleave(pats),
+                _ => PatKind::Choice(pats),
+            }
+        }
+        "optional" | "zeroOrMore" | "oneOrMore" | "list" | "mixed" => {
+            let b = Box::new(x_seq(x_pats(k.items, &ctx)?, node)?);
+            match name {
+                "optional" => PatKind::Optional(b),
+                "zeroOrMore" => PatKind::ZeroOrMore(b),
+                "oneOrMore" => PatKind::OneOrMore(b),
+                "list" => PatKind::List(b),
+                _ => PatKind::Mixed(b),
+            }
+        }
+        "ref" => PatKind::Ref(req("name")?),
+        "parentRef" => PatKind::ParentRef(req("name")?),
+        "empty" => PatKind::Empty,
+        "text" => PatKind::Text,
+        "notAllowed" => PatKind::NotAllowed,
+        "value" => {
+            let value: String = node
+                .children()
+                .filter(|c| c.is_text())
+                .map(|c| c.text().unwrap_or(""))
+                .collect();
+            match node.attribute("type") {
+                None => PatKind::Value {
+                    lib: String::new(),
+                    ty: None,
+                    value,
+                },
+                Some(t) if ctx.dl.is_empty() && t.trim() == "token" => PatKind::Value {
+                    lib: String::new(),
+                    ty: None,
+                    value,
+                },
+                Some(t) => PatKind::Value {
+                    lib: ctx.dl.clone(),
+                    ty: Some(t.trim().to_string()),
+                    value,
+                },
+            }
+        }
+        "data" => {
+            let mut params = Vec::new();
+            let mut except = None;
+            for (c, f) in k.items {
+                match c.tag_name().name() {
+                    "param" => {
+                        let pk = kids(c, ctx.depth + 1)?;
+                        let value: String = c
+                            .children()
+                            .filter(|t| t.is_text())
+                            .map(|t| t.text().unwrap_or(""))
+                            .collect();
+                        params.push(Param {
+                            name: c.attribute("name").unwrap_or("").trim().to_string(),
+                            value,
+                            ann: Ann {
+                                attrs: foreign_attrs(c),
+                                elems: pk.lead,
+                            },
+                        });
+                        if !f.is_empty() {
+                            return Err(xerr(c, "rnc/unrepresentable", "annotation after `param`"));
+                        }
+                    }
+                    "except" => {
+                        let cctx = enter_ctx(c, &ctx)?;
+                        let ck = kids(c, cctx.depth)?;
+                        let mut pats = x_pats(ck.items, &cctx)?;
+                        let mut e = match pats.len() {
+                            0 => return Err(xerr(c, "rnc/xml-syntax", "empty except")),
+                            1 => pats
+                                .pop()
+                                .ok_or_else(|| xerr(c, "rnc/xml-syntax", "empty"))?,
+                            _ => Pat::new(PatKind::Choice(pats)),
+                        };
+                        merge_x_ann(
+                            &mut e,
+                            Ann {
+                                attrs: Vec::new(),
+                                elems: ck.lead,
+                            },
+                        );
+                        let mut fl = follow.clone();
+                        fl.clear();
+                        fl.extend(f);
+                        // foreign elements after `except` follow the whole data pattern
+                        except = Some((Box::new(e), fl));
+                    }
+                    other => {
+                        return Err(xerr(c, "rnc/xml-syntax", format!("unexpected `{other}`")));
+                    }
+                }
+            }
+            let mut extra = Vec::new();
+            let except = except.map(|(e, f)| {
+                extra = f;
+                e
+            });
+            let kind = PatKind::Data {
+                lib: ctx.dl.clone(),
+                ty: req("type")?,
+                params,
+                except,
+            };
+            let mut p = Pat::new(kind);
+            p.ann = ann;
+            p.follow = extra;
+            p.follow.extend(follow);
+            return Ok(p);
+        }
+        "externalRef" => PatKind::External {
+            href: req("href")?,
+            ns: node.attribute("ns").map(|n| Some(n.to_string())),
+        },
+        "grammar" => PatKind::Grammar(x_comps(node, &ctx)?),
+        other => {
+            return Err(xerr(
+                node,
+                "rnc/xml-syntax",
+                format!("`{other}` is not a RELAX NG pattern"),
+            ));
+        }
+    };
+    let mut p = Pat::new(kind);
+    p.ann = ann;
+    p.follow = follow;
+    Ok(p)
+}
+
+fn merge_x_ann(p: &mut Pat, ann: Ann) {
+    let mut elems = ann.elems;
+    elems.append(&mut p.ann.elems);
+    p.ann.elems = elems;
+    let mut attrs = ann.attrs;
+    attrs.append(&mut p.ann.attrs);
+    p.ann.attrs = attrs;
+}
+
+fn x_combine(node: roxmltree::Node) -> XResult<Combine> {
+    match node.attribute("combine").map(str::trim) {
+        None => Ok(Combine::Assign),
+        Some("choice") => Ok(Combine::Choice),
+        Some("interleave") => Ok(Combine::Interleave),
+        Some(o) => Err(xerr(node, "rnc/xml-syntax", format!("bad combine `{o}`"))),
+    }
+}
+
+fn x_comps(node: roxmltree::Node, ctx: &XCtx) -> XResult<Vec<Comp>> {
+    let mut comps = Vec::new();
+    for c in node.children() {
+        if is_foreign(c) {
+            comps.push(Comp::Annotation(foreign_elem(c, ctx.depth)?));
+            continue;
+        }
+        if !is_rng(c) {
+            if c.is_text() && !c.text().unwrap_or("").trim().is_empty() {
+                return Err(xerr(c, "rnc/xml-syntax", "unexpected text in a grammar"));
+            }
+            continue;
+        }
+        let cctx = enter_ctx(c, ctx)?;
+        let k = kids(c, cctx.depth)?;
+        let ann = Ann {
+            attrs: foreign_attrs(c),
+            elems: k.lead.clone(),
+        };
+        match c.tag_name().name() {
+            "define" | "start" => {
+                let pats = x_pats(k.items, &cctx)?;
+                let pat = x_seq(pats, c)?;
+                let combine = x_combine(c)?;
+                if c.tag_name().name() == "start" {
+                    comps.push(Comp::Start { combine, pat, ann });
+                } else {
+                    let name = c.attribute("name").unwrap_or("").trim().to_string();
+                    comps.push(Comp::Define {
+                        name,
+                        combine,
+                        pat,
+                        ann,
+                    });
+                }
+            }
+            "div" => {
+                let mut ann = ann;
+                ann.elems.clear();
+                comps.push(Comp::Div {
+                    comps: x_comps(c, &cctx)?,
+                    ann,
+                });
+            }
+            "include" => {
+                let mut ann = ann;
+                ann.elems.clear();
+                comps.push(Comp::Include {
+                    href: c.attribute("href").unwrap_or("").trim().to_string(),
+                    ns: c.attribute("ns").map(|n| Some(n.to_string())),
+                    comps: x_comps(c, &cctx)?,
+                    ann,
+                });
+            }
+            other => {
+                return Err(xerr(
+                    c,
+                    "rnc/xml-syntax",
+                    format!("`{other}` is not allowed in a grammar"),
+                ));
+            }
+        }
+    }
+    Ok(comps)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing compact syntax
+// ---------------------------------------------------------------------------------------------
+
+/// Where a pattern is written, which decides the parentheses it needs (Compact Syntax §2:
+/// `innerPattern`, `particle`, `primary`).
+#[derive(Clone, Copy, PartialEq)]
+enum Pos {
+    /// Inside braces or parentheses, or a definition's right-hand side.
+    Top,
+    /// An operand of `,`, `&` or `|`.
+    Operand,
+    /// The operand of `*`, `+`, `?` or of a datatype `-`.
+    Primary,
+}
+
+struct CWriter {
+    default_ns: Ns,
+    /// namespace (`None` = inherit) → prefix, in order of first use.
+    ns_prefix: Vec<(Ns, String)>,
+    hints: BTreeMap<String, String>,
+    dt_prefix: Vec<(String, String)>,
+}
+
+fn ws(ind: usize) -> String {
+    "  ".repeat(ind)
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut cs = s.chars();
+    cs.next().is_some_and(name_start) && cs.all(name_char)
+}
+
+fn ident(s: &str) -> Result<String, Diagnostic> {
+    if !is_ident(s) {
+        return Err(Diagnostic::error(
+            "rnc/unrepresentable",
+            format!("`{s}` is not a name the compact syntax can write"),
+        ));
+    }
+    Ok(if is_keyword(s) {
+        format!("\\{s}")
+    } else {
+        s.to_string()
+    })
+}
+
+/// A literal, split with `~` where a quote must be written, with `\x{...}` for characters the
+/// lexer would otherwise read specially (Compact Syntax §3).
+fn lit(s: &str) -> String {
+    if !s.contains(['"', '\n', '\r', '\\']) {
+        return format!("\"{s}\"");
+    }
+    let mut pieces: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars() {
+        match c {
+            '"' => {
+                if !cur.is_empty() {
+                    pieces.push(format!("\"{cur}\""));
+                    cur.clear();
+                }
+                pieces.push("'\"'".to_string());
+            }
+            '\n' => cur.push_str("\\x{A}"),
+            '\r' => cur.push_str("\\x{D}"),
+            '\\' => cur.push_str("\\x{5C}"),
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() || pieces.is_empty() {
+        pieces.push(format!("\"{cur}\""));
+    }
+    pieces.join(" ~ ")
+}
+
+fn is_composite(p: &Pat) -> bool {
+    matches!(
+        &p.kind,
+        PatKind::Group(v) | PatKind::Interleave(v) | PatKind::Choice(v) if v.len() > 1
+    )
+}
+
+fn is_repeat(p: &Pat) -> bool {
+    matches!(
+        p.kind,
+        PatKind::Optional(_) | PatKind::ZeroOrMore(_) | PatKind::OneOrMore(_)
+    )
+}
+
+fn is_data_except(p: &Pat) -> bool {
+    matches!(
+        &p.kind,
+        PatKind::Data {
+            except: Some(_),
+            ..
+        }
+    )
+}
+
+fn is_doc(e: &AElem) -> bool {
+    e.name.uri == ANN_NS
+        && e.name.local == "documentation"
+        && e.attrs.is_empty()
+        && e.children.iter().all(|c| matches!(c, AChild::Text(_)))
+}
+
+impl CWriter {
+    fn prefix_for(&mut self, ns: &Ns) -> String {
+        if ns.as_deref() == Some(XML_NS) {
+            return "xml".to_string();
+        }
+        if let Some((_, p)) = self.ns_prefix.iter().find(|(n, _)| n == ns) {
+            return p.clone();
+        }
+        let taken = |p: &str, v: &Vec<(Ns, String)>| {
+            p == "xml" || p == "xmlns" || v.iter().any(|(_, q)| q == p)
+        };
+        let hint = match ns {
+            None => "inh".to_string(),
+            Some(u) if u.is_empty() => "local".to_string(),
+            Some(u) if u == ANN_NS => "a".to_string(),
+            Some(u) if u == RNG_NS => "rng".to_string(),
+            Some(u) => self
+                .hints
+                .get(u)
+                .cloned()
+                .unwrap_or_else(|| "ns".to_string()),
+        };
+        let mut p = hint.clone();
+        let mut k = 0;
+        while taken(&p, &self.ns_prefix) || !is_ident(&p) {
+            k += 1;
+            p = format!("{}{k}", if is_ident(&hint) { hint.as_str() } else { "ns" });
+        }
+        self.ns_prefix.push((ns.clone(), p.clone()));
+        p
+    }
+
+    fn dt_for(&mut self, lib: &str) -> String {
+        if lib == XSD_NS {
+            return "xsd".to_string();
+        }
+        if let Some((_, p)) = self.dt_prefix.iter().find(|(l, _)| l == lib) {
+            return p.clone();
+        }
+        let p = format!("dt{}", self.dt_prefix.len() + 1);
+        self.dt_prefix.push((lib.to_string(), p.clone()));
+        p
+    }
+
+    fn qname(&mut self, q: &QName) -> Result<String, Diagnostic> {
+        if q.uri.is_empty() {
+            return ident(&q.local);
+        }
+        let p = self.prefix_for(&Some(q.uri.clone()));
+        Ok(format!("{p}:{}", ident(&q.local)?))
+    }
+
+    fn ann_elem(&mut self, e: &AElem, ind: usize) -> Result<String, Diagnostic> {
+        let mut s = self.qname(&e.name)?;
+        s.push_str(" [");
+        let mut parts = Vec::new();
+        for a in &e.attrs {
+            parts.push(format!("{} = {}", self.qname(&a.name)?, lit(&a.value)));
+        }
+        for c in &e.children {
+            match c {
+                AChild::Text(t) => parts.push(lit(t)),
+                AChild::Elem(x) => parts.push(self.ann_elem(x, ind + 1)?),
+            }
+        }
+        if !parts.is_empty() {
+            s.push(' ');
+            s.push_str(&parts.join(" "));
+            s.push(' ');
+        }
+        s.push(']');
+        Ok(s)
+    }
+
+    /// Initial annotations: `##` lines then `[ ... ]`, followed by a space or a new line.
+    fn lead(&mut self, ann: &Ann, ind: usize) -> Result<String, Diagnostic> {
+        let mut s = String::new();
+        let mut rest = Vec::new();
+        let mut docs_done = false;
+        for e in &ann.elems {
+            if !docs_done && is_doc(e) {
+                let text: String = e
+                    .children
+                    .iter()
+                    .map(|c| match c {
+                        AChild::Text(t) => t.as_str(),
+                        AChild::Elem(_) => "",
+                    })
+                    .collect();
+                for line in text.split('\n') {
+                    s.push_str("##");
+                    if !line.is_empty() {
+                        s.push(' ');
+                        s.push_str(&line.replace('\\', "\\x{5C}"));
+                    }
+                    s.push('\n');
+                    s.push_str(&ws(ind));
+                }
+            } else {
+                docs_done = true;
+                rest.push(e);
+            }
+        }
+        if !ann.attrs.is_empty() || !rest.is_empty() {
+            let mut parts = Vec::new();
+            for a in &ann.attrs {
+                parts.push(format!("{} = {}", self.qname(&a.name)?, lit(&a.value)));
+            }
+            for e in rest {
+                parts.push(self.ann_elem(e, ind + 1)?);
+            }
+            s.push_str("[ ");
+            s.push_str(&parts.join(" "));
+            s.push_str(" ] ");
+        }
+        Ok(s)
+    }
+
+    fn follow(&mut self, f: &[AElem], ind: usize) -> Result<String, Diagnostic> {
+        let mut s = String::new();
+        for e in f {
+            s.push_str(" >> ");
+            s.push_str(&self.ann_elem(e, ind)?);
+        }
+        Ok(s)
+    }
+
+    fn braces(&mut self, head: &str, body: &Pat, ind: usize) -> Result<String, Diagnostic> {
+        let inner = self.pat(body, ind + 1, Pos::Top)?;
+        if inner.contains('\n') || inner.len() + head.len() > 70 {
+            Ok(format!("{head} {{\n{}{inner}\n{}}}", ws(ind + 1), ws(ind)))
+        } else {
+            Ok(format!("{head} {{ {inner} }}"))
+        }
+    }
+
+    fn pat(&mut self, p: &Pat, ind: usize, pos: Pos) -> Result<String, Diagnostic> {
+        let has_ann = !p.ann.is_empty();
+        let has_follow = !p.follow.is_empty();
+        let paren = if is_composite(p) {
+            pos != Pos::Top || has_ann || has_follow
+        } else if is_data_except(p) {
+            pos != Pos::Top
+        } else if is_repeat(p) {
+            pos == Pos::Primary || has_ann
+        } else {
+            false
+        };
+        let lead = self.lead(&p.ann, ind)?;
+        let follow = self.follow(&p.follow, ind)?;
+        let core = self.core(p, ind)?;
+        Ok(if paren {
+            format!("{lead}({core}){follow}")
+        } else {
+            format!("{lead}{core}{follow}")
+        })
+    }
+
+    fn core(&mut self, p: &Pat, ind: usize) -> Result<String, Diagnostic> {
+        Ok(match &p.kind {
+            PatKind::Element(nc, b) | PatKind::Attribute(nc, b) => {
+                let attr = matches!(p.kind, PatKind::Attribute(..));
+                let n = self.nc(nc, attr, ind, true)?;
+                let kw = if attr { "attribute" } else { "element" };
+                self.braces(&format!("{kw} {n}"), b, ind)?
+            }
+            PatKind::Group(v) | PatKind::Interleave(v) | PatKind::Choice(v) => {
+                let sep = match &p.kind {
+                    PatKind::Group(_) => ",",
+                    PatKind::Interleave(_) => " &",
+                    _ => " |",
+                };
+                let mut parts = Vec::new();
+                for i in v {
+                    parts.push(self.pat(i, ind, Pos::Operand)?);
+                }
+                let total: usize = parts.iter().map(|s| s.len() + 2).sum();
+                if total > 70 || parts.iter().any(|s| s.contains('\n')) {
+                    parts.join(&format!("{sep}\n{}", ws(ind)))
+                } else {
+                    parts.join(&format!("{sep} "))
+                }
+            }
+            PatKind::Optional(b) | PatKind::ZeroOrMore(b) | PatKind::OneOrMore(b) => {
+                let op = match &p.kind {
+                    PatKind::Optional(_) => "?",
+                    PatKind::ZeroOrMore(_) => "*",
+                    _ => "+",
+                };
+                format!("{}{op}", self.pat(b, ind, Pos::Primary)?)
+            }
+            PatKind::List(b) => self.braces("list", b, ind)?,
+            PatKind::Mixed(b) => self.braces("mixed", b, ind)?,
+            PatKind::Ref(r) => ident(r)?,
+            PatKind::ParentRef(r) => format!("parent {}", ident(r)?),
+            PatKind::Empty => "empty".to_string(),
+            PatKind::Text => "text".to_string(),
+            PatKind::NotAllowed => "notAllowed".to_string(),
+            PatKind::Value { lib, ty, value } => match ty {
+                None => lit(value),
+                Some(t) => format!("{} {}", self.dt_name(lib, t)?, lit(value)),
+            },
+            PatKind::Data {
+                lib,
+                ty,
+                params,
+                except,
+            } => {
+                let mut s = self.dt_name(lib, ty)?;
+                if !params.is_empty() {
+                    let mut ps = Vec::new();
+                    for prm in params {
+                        let lead = self.lead(&prm.ann, ind + 1)?;
+                        ps.push(format!("{lead}{} = {}", ident(&prm.name)?, lit(&prm.value)));
+                    }
+                    let one = ps.join(" ");
+                    if one.contains('\n') || one.len() > 60 {
+                        s.push_str(&format!(
+                            " {{\n{}{}\n{}}}",
+                            ws(ind + 1),
+                            ps.join(&format!("\n{}", ws(ind + 1))),
+                            ws(ind)
+                        ));
+                    } else {
+                        s.push_str(&format!(" {{ {one} }}"));
+                    }
+                }
+                if let Some(e) = except {
+                    s.push_str(" - ");
+                    if e.follow.is_empty() {
+                        s.push_str(&self.pat(e, ind, Pos::Primary)?);
+                    } else {
+                        // a following annotation after the operand would bind to the data
+                        s.push_str(&format!("({})", self.pat(e, ind, Pos::Top)?));
+                    }
+                }
+                s
+            }
+            PatKind::External { href, ns } => {
+                format!("external {}{}", lit(href), self.inherit(ns.as_ref()))
+            }
+            PatKind::Grammar(comps) => {
+                let inner = self.comps(comps, ind + 1)?;
+                if inner.is_empty() {
+                    "grammar { }".to_string()
+                } else {
+                    format!("grammar {{\n{inner}{}}}", ws(ind))
+                }
+            }
+        })
+    }
+
+    fn inherit(&mut self, ns: Option<&Ns>) -> String {
+        match ns {
+            Some(n) => format!(" inherit = {}", self.prefix_for(n)),
+            None => String::new(),
+        }
+    }
+
+    fn dt_name(&mut self, lib: &str, ty: &str) -> Result<String, Diagnostic> {
+        if lib.is_empty() {
+            if ty == "string" || ty == "token" {
+                return Ok(ty.to_string());
+            }
+            return Err(Diagnostic::error(
+                "rnc/unrepresentable",
+                format!("the built-in datatype library has no type `{ty}`"),
+            ));
+        }
+        let p = self.dt_for(lib);
+        if !is_ident(ty) {
+            return Err(Diagnostic::error(
+                "rnc/unrepresentable",
+                format!("`{ty}` is not a datatype name the compact syntax can write"),
+            ));
+        }
+        Ok(format!("{p}:{ty}"))
+    }
+
+    fn name(&mut self, ns: &Ns, local: &str, attr: bool) -> Result<String, Diagnostic> {
+        let plain = if attr {
+            ns.as_deref() == Some("")
+        } else {
+            *ns == self.default_ns
+        };
+        if plain {
+            return ident(local);
+        }
+        let p = self.prefix_for(ns);
+        if !is_ident(local) {
+            return ident(local);
+        }
+        Ok(format!("{p}:{local}"))
+    }
+
+    /// A name class; `top` is false where only a simple name class may stand.
+    fn nc(&mut self, n: &Nc, attr: bool, ind: usize, top: bool) -> Result<String, Diagnostic> {
+        let mut ann = n.ann.clone();
+        if matches!(n.kind, NcKind::Name { .. }) {
+            ann.elems.clear();
+        }
+        let lead = self.lead(&ann, ind)?;
+        let follow = self.follow(&n.follow, ind)?;
+        let (core, complex) = match &n.kind {
+            NcKind::Name { ns, local, .. } => (self.name(ns, local, attr)?, false),
+            NcKind::NsName { ns, except, .. } => {
+                let p = self.prefix_for(ns);
+                match except {
+                    None => (format!("{p}:*"), false),
+                    Some(e) => (format!("{p}:* - {}", self.nc(e, attr, ind, false)?), true),
+                }
+            }
+            NcKind::AnyName { except } => match except {
+                None => ("*".to_string(), false),
+                Some(e) => (format!("* - {}", self.nc(e, attr, ind, false)?), true),
+            },
+            NcKind::Choice(items) => {
+                let mut parts = Vec::new();
+                for i in items {
+                    let s = self.nc(i, attr, ind, false)?;
+                    parts.push(s);
+                }
+                (parts.join(" | "), true)
+            }
+        };
+        let paren = complex && (!top || !n.ann.is_empty() || !n.follow.is_empty());
+        if !top && !n.follow.is_empty() {
+            let inner = if paren {
+                format!("{lead}({core}){follow}")
+            } else {
+                format!("{lead}{core}{follow}")
+            };
+            return Ok(format!("({inner})"));
+        }
+        Ok(if paren {
+            format!("{lead}({core}){follow}")
+        } else {
+            format!("{lead}{core}{follow}")
+        })
+    }
+
+    fn comps(&mut self, comps: &[Comp], ind: usize) -> Result<String, Diagnostic> {
+        let mut s = String::new();
+        for c in comps {
+            s.push_str(&ws(ind));
+            match c {
+                Comp::Define {
+                    name,
+                    combine,
+                    pat,
+                    ann,
+                } => {
+                    s.push_str(
+                        &self
+                            .lead(ann, ind)?
+                            .replace("] ", "]\n")
+                            .replace("]\n", &format!("]\n{}", ws(ind))),
+                    );
+                    let op = match combine {
+                        Combine::Assign => "=",
+                        Combine::Choice => "|=",
+                        Combine::Interleave => "&=",
+                    };
+                    let body = self.pat(pat, ind + 1, Pos::Top)?;
+                    if body.contains('\n') {
+                        s.push_str(&format!("{} {op}\n{}{body}\n", ident(name)?, ws(ind + 1)));
+                    } else {
+                        s.push_str(&format!("{} {op} {body}\n", ident(name)?));
+                    }
+                }
+                Comp::Start { combine, pat, ann } => {
+                    s.push_str(&self.lead(ann, ind)?);
+                    let op = match combine {
+                        Combine::Assign => "=",
+                        Combine::Choice => "|=",
+                        Combine::Interleave => "&=",
+                    };
+                    let body = self.pat(pat, ind + 1, Pos::Top)?;
+                    if body.contains('\n') {
+                        s.push_str(&format!("start {op}\n{}{body}\n", ws(ind + 1)));
+                    } else {
+                        s.push_str(&format!("start {op} {body}\n"));
+                    }
+                }
+                Comp::Div { comps, ann } => {
+                    s.push_str(&self.lead(ann, ind)?);
+                    let inner = self.comps(comps, ind + 1)?;
+                    s.push_str(&format!("div {{\n{inner}{}}}\n", ws(ind)));
+                }
+                Comp::Include {
+                    href,
+                    ns,
+                    comps,
+                    ann,
+                } => {
+                    s.push_str(&self.lead(ann, ind)?);
+                    s.push_str(&format!(
+                        "include {}{}",
+                        lit(href),
+                        self.inherit(ns.as_ref())
+                    ));
+                    if comps.is_empty() {
+                        s.push('\n');
+                    } else {
+                        let inner = self.comps(comps, ind + 1)?;
+                        s.push_str(&format!(" {{\n{inner}{}}}\n", ws(ind)));
+                    }
+                }
+                Comp::Annotation(e) => {
+                    let mut e2 = e.clone();
+                    if e2.name.uri.is_empty() && is_keyword(&e2.name.local) {
+                        // written with `\`, which `ident` does for keywords
+                        e2.name.local = e.name.local.clone();
+                    }
+                    s.push_str(&self.ann_elem(&e2, ind)?);
+                    s.push('\n');
+                }
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// Writes RELAX NG XML syntax as readable compact syntax: declarations for the namespaces and
+/// datatype libraries used, two-space indentation, parentheses where precedence needs them,
+/// and annotations where the compact syntax can carry them.
 pub fn write_compact(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
-    let _ = rng_xml;
-    Err(vec![Diagnostic::error("rnc/write", "not yet")])
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(rng_xml, opts).map_err(|e| {
+        vec![Diagnostic::error(
+            "rnc/xml-syntax",
+            format!("not well-formed XML: {e}"),
+        )]
+    })?;
+    let root = doc.root_element();
+    if !is_rng(root) {
+        return Err(vec![xerr(
+            root,
+            "rnc/xml-syntax",
+            "the root element is not in the RELAX NG namespace",
+        )]);
+    }
+    let ctx = XCtx {
+        ns: None,
+        dl: String::new(),
+        depth: 0,
+    };
+    let default_ns = root.attribute("ns").map(str::to_string);
+    let plain_grammar = root.tag_name().name() == "grammar" && foreign_attrs(root).is_empty();
+    let body = if plain_grammar {
+        let c = enter_ctx(root, &ctx).map_err(|d| vec![d])?;
+        Body::Grammar(x_comps(root, &c).map_err(|d| vec![d])?)
+    } else {
+        Body::Pattern(x_pat(root, &ctx, Vec::new()).map_err(|d| vec![d])?)
+    };
+    let mut hints = BTreeMap::new();
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        for ns in n.namespaces() {
+            if let Some(p) = ns.name() {
+                hints
+                    .entry(ns.uri().to_string())
+                    .or_insert_with(|| p.to_string());
+            }
+        }
+    }
+    let mut w = CWriter {
+        default_ns: default_ns.clone(),
+        ns_prefix: Vec::new(),
+        hints,
+        dt_prefix: Vec::new(),
+    };
+    let text = match &body {
+        Body::Grammar(comps) => w.comps(comps, 0),
+        Body::Pattern(p) => w.pat(p, 0, Pos::Top).map(|s| format!("{s}\n")),
+    }
+    .map_err(|d| vec![d])?;
+    let mut head = String::new();
+    if let Some(d) = &default_ns {
+        let p = w
+            .ns_prefix
+            .iter()
+            .find(|(n, _)| n.as_ref() == Some(d))
+            .map(|(_, p)| p.clone());
+        match p {
+            Some(p) => head.push_str(&format!("default namespace {p} = {}\n", lit(d))),
+            None => head.push_str(&format!("default namespace = {}\n", lit(d))),
+        }
+    }
+    for (ns, p) in &w.ns_prefix {
+        if ns.is_some() && ns == &default_ns {
+            continue;
+        }
+        match ns {
+            Some(u) => head.push_str(&format!("namespace {p} = {}\n", lit(u))),
+            None => head.push_str(&format!("namespace {p} = inherit\n")),
+        }
+    }
+    for (lib, p) in &w.dt_prefix {
+        head.push_str(&format!("datatypes {p} = {}\n", lit(lib)));
+    }
+    if !head.is_empty() {
+        head.push('\n');
+    }
+    Ok(head + &text)
 }
