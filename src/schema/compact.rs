@@ -15,6 +15,9 @@
 //! output unchanged for the caller to resolve. It never panics on any input; nesting deeper
 //! than [`MAX_DEPTH`] is refused with `rnc/too-deep`.
 
+// `Diagnostic` is the project's error value; a parser returns it by value on the rare error path.
+#![allow(clippy::result_large_err)]
+
 use crate::diag::{Diagnostic, Span};
 use std::collections::BTreeMap;
 
@@ -554,7 +557,7 @@ enum Comp {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Body {
-    Pattern(Pat),
+    Pattern(Box<Pat>),
     Grammar(Vec<Comp>),
 }
 
@@ -840,11 +843,17 @@ impl Parser {
     fn top_level(&mut self) -> PResult<Body> {
         self.decls()?;
         // Decide between a pattern and grammar content by looking past an initial annotation.
+        // (one pass over the tokens: `peek_at` would make this quadratic)
         let mut k = 0;
         if matches!(self.peek_at(0), Tok::P("[")) {
             let mut level = 0usize;
-            loop {
-                match self.peek_at(k) {
+            let mut i = self.pos;
+            while let Some(t) = self.toks.get(i) {
+                match t.tok {
+                    Tok::Doc(_) => {
+                        i += 1;
+                        continue;
+                    }
                     Tok::P("[") => level += 1,
                     Tok::P("]") => {
                         level = level.saturating_sub(1);
@@ -857,6 +866,7 @@ impl Parser {
                     _ => {}
                 }
                 k += 1;
+                i += 1;
             }
         }
         let grammar = match self.peek_at(k) {
@@ -885,7 +895,7 @@ impl Parser {
             if !matches!(self.peek(), Tok::Eof) {
                 return Err(self.unexpected("end of input"));
             }
-            Ok(Body::Pattern(p))
+            Ok(Body::Pattern(Box::new(p)))
         }
     }
 
@@ -2260,8 +2270,34 @@ fn schema_to_xml(s: &Schema) -> String {
 /// `name` is the schema's name for messages only. Errors carry byte spans into `text`.
 pub fn parse_compact(text: &str, name: &str) -> Result<String, Vec<Diagnostic>> {
     let _ = name;
-    let schema = parse_schema(text).map_err(|d| vec![d])?;
-    Ok(schema_to_xml(&schema))
+    with_stack(|| {
+        let schema = parse_schema(text).map_err(|d| vec![d])?;
+        Ok(schema_to_xml(&schema))
+    })
+}
+
+/// Stack for the recursive descent: [`MAX_DEPTH`] bounds the recursion, and this leaves a wide
+/// margin over what that depth needs even in unoptimised builds.
+const STACK_BYTES: usize = 64 << 20;
+
+/// Runs `f` on a thread with a known stack size, so that the depth limit, not the caller's
+/// stack, decides what nesting is accepted. A failure to start the thread is a diagnostic.
+fn with_stack<T: Send>(
+    f: impl FnOnce() -> Result<T, Vec<Diagnostic>> + Send,
+) -> Result<T, Vec<Diagnostic>> {
+    let internal = |m: &str| vec![Diagnostic::error("rnc/internal", m.to_string())];
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("teikit-rnc".to_string())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, f)
+        {
+            Ok(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(internal("the compact-syntax translator failed"))),
+            Err(_) => Err(internal("could not start the compact-syntax translator")),
+        }
+    })
 }
 
 fn parse_schema(text: &str) -> PResult<Schema> {
@@ -2308,7 +2344,7 @@ fn is_foreign(n: roxmltree::Node) -> bool {
 fn enter_ctx(node: roxmltree::Node, ctx: &XCtx) -> XResult<XCtx> {
     let mut c = ctx.clone();
     c.depth += 1;
-    if c.depth > MAX_DEPTH * 4 {
+    if c.depth > MAX_DEPTH {
         return Err(xerr(node, "rnc/too-deep", "schema nested too deeply"));
     }
     if let Some(ns) = node.attribute("ns") {
@@ -2321,7 +2357,7 @@ fn enter_ctx(node: roxmltree::Node, ctx: &XCtx) -> XResult<XCtx> {
 }
 
 fn foreign_elem(node: roxmltree::Node, depth: usize) -> XResult<AElem> {
-    if depth > MAX_DEPTH * 4 {
+    if depth > MAX_DEPTH {
         return Err(xerr(node, "rnc/too-deep", "annotation nested too deeply"));
     }
     let mut attrs = Vec::new();
@@ -2985,7 +3021,7 @@ impl CWriter {
         Ok(format!("{p}:{}", ident(&q.local)?))
     }
 
-    fn ann_elem(&mut self, e: &AElem, ind: usize) -> Result<String, Diagnostic> {
+    fn ann_elem(&mut self, e: &AElem) -> Result<String, Diagnostic> {
         let mut s = self.qname(&e.name)?;
         s.push_str(" [");
         let mut parts = Vec::new();
@@ -2995,7 +3031,7 @@ impl CWriter {
         for c in &e.children {
             match c {
                 AChild::Text(t) => parts.push(lit(t)),
-                AChild::Elem(x) => parts.push(self.ann_elem(x, ind + 1)?),
+                AChild::Elem(x) => parts.push(self.ann_elem(x)?),
             }
         }
         if !parts.is_empty() {
@@ -3042,7 +3078,7 @@ impl CWriter {
                 parts.push(format!("{} = {}", self.qname(&a.name)?, lit(&a.value)));
             }
             for e in rest {
-                parts.push(self.ann_elem(e, ind + 1)?);
+                parts.push(self.ann_elem(e)?);
             }
             s.push_str("[ ");
             s.push_str(&parts.join(" "));
@@ -3051,11 +3087,11 @@ impl CWriter {
         Ok(s)
     }
 
-    fn follow(&mut self, f: &[AElem], ind: usize) -> Result<String, Diagnostic> {
+    fn follow(&mut self, f: &[AElem]) -> Result<String, Diagnostic> {
         let mut s = String::new();
         for e in f {
             s.push_str(" >> ");
-            s.push_str(&self.ann_elem(e, ind)?);
+            s.push_str(&self.ann_elem(e)?);
         }
         Ok(s)
     }
@@ -3082,7 +3118,7 @@ impl CWriter {
             false
         };
         let lead = self.lead(&p.ann, ind)?;
-        let follow = self.follow(&p.follow, ind)?;
+        let follow = self.follow(&p.follow)?;
         let core = self.core(p, ind)?;
         Ok(if paren {
             format!("{lead}({core}){follow}")
@@ -3235,7 +3271,7 @@ impl CWriter {
             ann.elems.clear();
         }
         let lead = self.lead(&ann, ind)?;
-        let follow = self.follow(&n.follow, ind)?;
+        let follow = self.follow(&n.follow)?;
         let (core, complex) = match &n.kind {
             NcKind::Name { ns, local, .. } => (self.name(ns, local, attr)?, false),
             NcKind::NsName { ns, except, .. } => {
@@ -3347,7 +3383,7 @@ impl CWriter {
                         // written with `\`, which `ident` does for keywords
                         e2.name.local = e.name.local.clone();
                     }
-                    s.push_str(&self.ann_elem(&e2, ind)?);
+                    s.push_str(&self.ann_elem(&e2)?);
                     s.push('\n');
                 }
             }
@@ -3360,6 +3396,10 @@ impl CWriter {
 /// datatype libraries used, two-space indentation, parentheses where precedence needs them,
 /// and annotations where the compact syntax can carry them.
 pub fn write_compact(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
+    with_stack(|| write_compact_inner(rng_xml))
+}
+
+fn write_compact_inner(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
     let opts = roxmltree::ParsingOptions {
         allow_dtd: true,
         ..roxmltree::ParsingOptions::default()
@@ -3389,7 +3429,9 @@ pub fn write_compact(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
         let c = enter_ctx(root, &ctx).map_err(|d| vec![d])?;
         Body::Grammar(x_comps(root, &c).map_err(|d| vec![d])?)
     } else {
-        Body::Pattern(x_pat(root, &ctx, Vec::new()).map_err(|d| vec![d])?)
+        Body::Pattern(Box::new(
+            x_pat(root, &ctx, Vec::new()).map_err(|d| vec![d])?,
+        ))
     };
     let mut hints = BTreeMap::new();
     for n in doc.descendants().filter(|n| n.is_element()) {
@@ -3440,4 +3482,138 @@ pub fn write_compact(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
         head.push('\n');
     }
     Ok(head + &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xml(rnc: &str) -> String {
+        match parse_compact(rnc, "t.rnc") {
+            Ok(x) => x,
+            Err(d) => panic!("{rnc:?} refused: {d:?}"),
+        }
+    }
+
+    fn code(rnc: &str) -> String {
+        match parse_compact(rnc, "t.rnc") {
+            Ok(x) => panic!("{rnc:?} accepted:\n{x}"),
+            Err(d) => d.first().map(|d| d.code.clone()).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn simple_element() {
+        let x = xml("element foo { empty }");
+        assert!(x.contains("<element xmlns=\"http://relaxng.org/ns/structure/1.0\" name=\"foo\">"));
+        assert!(x.contains("<empty/>"));
+    }
+
+    #[test]
+    fn declarations_and_datatypes() {
+        let x = xml(
+            "default namespace = \"http://e\"\nnamespace x = \"http://x\"\n\
+             element a { attribute x:b { xsd:int { minInclusive = \"1\" } }, (string - \"q\") }",
+        );
+        assert!(x.contains("ns=\"http://e\""));
+        assert!(x.contains("datatypeLibrary=\"http://www.w3.org/2001/XMLSchema-datatypes\""));
+        assert!(x.contains("<attribute name=\"x:b\">"));
+        assert!(x.contains("<param name=\"minInclusive\">1</param>"));
+        assert!(x.contains("<data type=\"string\" datatypeLibrary=\"\">"));
+    }
+
+    #[test]
+    fn documentation_and_annotations() {
+        let x = xml("## hello\n[ xml:lang = \"en\" ] start = element a { text } >> x [ \"y\" ]");
+        assert!(x.contains("<a:documentation>hello</a:documentation>"));
+        assert!(x.contains("<start xml:lang=\"en\">"));
+        assert!(x.contains("<x xmlns=\"\">y</x>"));
+    }
+
+    #[test]
+    fn grammar_features() {
+        let x = xml(
+            "include \"a.rnc\" { start = notAllowed }\nx |= parent y\n\\start &= list { token* }\n\
+             div { y = external \"b.rnc\" }",
+        );
+        assert!(x.contains("<include href=\"a.rnc\">"));
+        assert!(x.contains("<define name=\"x\" combine=\"choice\">"));
+        assert!(x.contains("<define name=\"start\" combine=\"interleave\">"));
+        assert!(x.contains("<externalRef href=\"b.rnc\"/>"));
+    }
+
+    #[test]
+    fn errors_have_codes_and_spans() {
+        assert_eq!(code("element foo { empty"), "rnc/syntax");
+        assert_eq!(code("element p:foo { empty }"), "rnc/undeclared-prefix");
+        assert_eq!(code("a, b | c"), "rnc/syntax");
+        assert_eq!(code("element * - * { empty }"), "rnc/syntax");
+        assert_eq!(code("\"\\x{D800}\""), "rnc/syntax");
+        let Err(d) = parse_compact("element foo {\n  bar baz }", "t") else {
+            panic!("accepted");
+        };
+        let span = d.first().and_then(|d| d.span).unwrap_or_default();
+        assert_eq!(span.start, 20);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_crash() {
+        let deep = "element a { ".repeat(100_000);
+        assert_eq!(code(&deep), "rnc/too-deep");
+        assert_eq!(code(&"(".repeat(100_000)), "rnc/too-deep");
+        let ann = format!("[ {} ] empty", "x [ ".repeat(100_000));
+        assert_eq!(code(&ann), "rnc/too-deep");
+        let ok = format!("{}empty{}", "element a { ".repeat(90), " }".repeat(90));
+        xml(&ok);
+        let deep_xml = format!(
+            "<grammar xmlns=\"{RNG_NS}\"><start>{}<empty/>{}</start></grammar>",
+            "<group>".repeat(5_000),
+            "</group>".repeat(5_000)
+        );
+        assert!(write_compact(&deep_xml).is_err());
+    }
+
+    #[test]
+    fn truncated_and_garbled_input_never_panics() {
+        let src = "namespace eg = \"http://e\"\n## doc\nstart = element eg:a|b { \
+                   attribute * - (eg:* - eg:c) { xsd:string { pattern = '''x''' } - \"y\" }*, \
+                   [ eg:x = \"1\" eg:y [ \"z\" ] ] mixed { grammar { start = parent s } } } \
+                   >> eg:f [ ]\ns = \\x{65}mpty";
+        for (i, _) in src.char_indices() {
+            let cut = &src[..i];
+            let _ = parse_compact(cut, "t");
+            let garbled: String = cut.chars().rev().collect();
+            let _ = parse_compact(&garbled, "t");
+        }
+        assert!(parse_compact(src, "t").is_ok());
+    }
+
+    #[test]
+    fn writer_round_trip() {
+        let src = "namespace eg = \"http://e\"\ndatatypes d = \"http://d\"\n\
+                   ## doc\nstart = element eg:a { (attribute b { d:x }, text)* & empty }";
+        let x1 = xml(src);
+        let rnc = match write_compact(&x1) {
+            Ok(r) => r,
+            Err(d) => panic!("{d:?}"),
+        };
+        assert!(rnc.contains("namespace eg = \"http://e\""));
+        assert!(rnc.contains("## doc"));
+        let x2 = xml(&rnc);
+        assert_eq!(x1, x2, "{rnc}");
+    }
+
+    #[test]
+    fn literals_are_written_safely() {
+        assert_eq!(lit("a\"b\n\\"), "\"a\" ~ '\"' ~ \"b\\x{A}\\x{5C}\"");
+        let x = xml(&format!("element a {{ {} }}", lit("q\"\n\\x{41}")));
+        assert!(x.contains("<value>q\"\n\\x{41}</value>"));
+    }
+
+    #[test]
+    fn writer_rejects_non_rng() {
+        assert!(write_compact("<foo/>").is_err());
+        assert!(write_compact("<grammar").is_err());
+        assert!(write_compact(&format!("<data xmlns=\"{RNG_NS}\" type=\"int\"/>")).is_err());
+    }
 }
