@@ -2912,8 +2912,21 @@ fn ident(s: &str) -> Result<String, Diagnostic> {
 /// A literal, split with `~` where a quote must be written, with `\x{...}` for characters the
 /// lexer would otherwise read specially (Compact Syntax §3).
 fn lit(s: &str) -> String {
-    if !s.contains(['"', '\n', '\r', '\\']) {
-        return format!("\"{s}\"");
+    let body = escape_lit(s);
+    if !s.contains('\n') {
+        if !s.contains('"') {
+            return format!("\"{body}\"");
+        }
+        if !s.contains('\'') {
+            return format!("'{body}'");
+        }
+    } else {
+        if !s.contains("\"\"\"") && !s.ends_with('"') {
+            return format!("\"\"\"{body}\"\"\"");
+        }
+        if !s.contains("'''") && !s.ends_with('\'') {
+            return format!("'''{body}'''");
+        }
     }
     let mut pieces: Vec<String> = Vec::new();
     let mut cur = String::new();
@@ -2921,21 +2934,55 @@ fn lit(s: &str) -> String {
         match c {
             '"' => {
                 if !cur.is_empty() {
-                    pieces.push(format!("\"{cur}\""));
+                    pieces.push(format!("\"{}\"", escape_lit(&cur)));
                     cur.clear();
                 }
                 pieces.push("'\"'".to_string());
             }
-            '\n' => cur.push_str("\\x{A}"),
-            '\r' => cur.push_str("\\x{D}"),
-            '\\' => cur.push_str("\\x{5C}"),
+            '\n' => cur.push('\u{0}'),
             _ => cur.push(c),
         }
     }
     if !cur.is_empty() || pieces.is_empty() {
-        pieces.push(format!("\"{cur}\""));
+        pieces.push(format!("\"{}\"", escape_lit(&cur)));
     }
-    pieces.join(" ~ ")
+    pieces.join(" ~ ").replace('\u{0}', "\\x{A}")
+}
+
+/// Escapes what the lexer would otherwise read specially inside a literal or comment: a `\`
+/// that starts `\x` (Compact Syntax §3) and a carriage return (newline normalisation).
+fn escape_lit(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' if it.peek() == Some(&'x') => out.push_str("\\x{5C}"),
+            '\r' => out.push_str("\\x{D}"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `name [ parts ]` on one line when short, else one part per line.
+fn bracket(name: &str, parts: &[String], ind: usize) -> String {
+    let sep = if name.is_empty() { "" } else { " " };
+    if parts.is_empty() {
+        return format!("{name}{sep}[ ]");
+    }
+    let one = parts.join(" ");
+    if !one.contains('\n') && one.len() + name.len() < 80 {
+        return format!("{name}{sep}[ {one} ]");
+    }
+    let mut s = format!("{name}{sep}[\n");
+    for p in parts {
+        s.push_str(&ws(ind + 1));
+        s.push_str(p);
+        s.push('\n');
+    }
+    s.push_str(&ws(ind));
+    s.push(']');
+    s
 }
 
 fn is_composite(p: &Pat) -> bool {
@@ -3021,26 +3068,22 @@ impl CWriter {
         Ok(format!("{p}:{}", ident(&q.local)?))
     }
 
-    fn ann_elem(&mut self, e: &AElem) -> Result<String, Diagnostic> {
-        let mut s = self.qname(&e.name)?;
-        s.push_str(" [");
+    fn ann_elem(&mut self, e: &AElem, ind: usize) -> Result<String, Diagnostic> {
+        let name = self.qname(&e.name)?;
         let mut parts = Vec::new();
         for a in &e.attrs {
             parts.push(format!("{} = {}", self.qname(&a.name)?, lit(&a.value)));
         }
+        let has_elems = e.children.iter().any(|c| matches!(c, AChild::Elem(_)));
         for c in &e.children {
             match c {
+                // layout whitespace between annotation elements is not written
+                AChild::Text(t) if has_elems && t.trim().is_empty() => {}
                 AChild::Text(t) => parts.push(lit(t)),
-                AChild::Elem(x) => parts.push(self.ann_elem(x)?),
+                AChild::Elem(x) => parts.push(self.ann_elem(x, ind + 1)?),
             }
         }
-        if !parts.is_empty() {
-            s.push(' ');
-            s.push_str(&parts.join(" "));
-            s.push(' ');
-        }
-        s.push(']');
-        Ok(s)
+        Ok(bracket(&name, &parts, ind))
     }
 
     /// Initial annotations: `##` lines then `[ ... ]`, followed by a space or a new line.
@@ -3062,7 +3105,7 @@ impl CWriter {
                     s.push_str("##");
                     if !line.is_empty() {
                         s.push(' ');
-                        s.push_str(&line.replace('\\', "\\x{5C}"));
+                        s.push_str(&escape_lit(line));
                     }
                     s.push('\n');
                     s.push_str(&ws(ind));
@@ -3078,20 +3121,19 @@ impl CWriter {
                 parts.push(format!("{} = {}", self.qname(&a.name)?, lit(&a.value)));
             }
             for e in rest {
-                parts.push(self.ann_elem(e)?);
+                parts.push(self.ann_elem(e, ind + 1)?);
             }
-            s.push_str("[ ");
-            s.push_str(&parts.join(" "));
-            s.push_str(" ] ");
+            s.push_str(&bracket("", &parts, ind));
+            s.push(' ');
         }
         Ok(s)
     }
 
-    fn follow(&mut self, f: &[AElem]) -> Result<String, Diagnostic> {
+    fn follow(&mut self, f: &[AElem], ind: usize) -> Result<String, Diagnostic> {
         let mut s = String::new();
         for e in f {
             s.push_str(" >> ");
-            s.push_str(&self.ann_elem(e)?);
+            s.push_str(&self.ann_elem(e, ind)?);
         }
         Ok(s)
     }
@@ -3118,7 +3160,7 @@ impl CWriter {
             false
         };
         let lead = self.lead(&p.ann, ind)?;
-        let follow = self.follow(&p.follow)?;
+        let follow = self.follow(&p.follow, ind)?;
         let core = self.core(p, ind)?;
         Ok(if paren {
             format!("{lead}({core}){follow}")
@@ -3271,7 +3313,7 @@ impl CWriter {
             ann.elems.clear();
         }
         let lead = self.lead(&ann, ind)?;
-        let follow = self.follow(&n.follow)?;
+        let follow = self.follow(&n.follow, ind)?;
         let (core, complex) = match &n.kind {
             NcKind::Name { ns, local, .. } => (self.name(ns, local, attr)?, false),
             NcKind::NsName { ns, except, .. } => {
@@ -3383,7 +3425,7 @@ impl CWriter {
                         // written with `\`, which `ident` does for keywords
                         e2.name.local = e.name.local.clone();
                     }
-                    s.push_str(&self.ann_elem(&e2)?);
+                    s.push_str(&self.ann_elem(&e2, ind)?);
                     s.push('\n');
                 }
             }
@@ -3605,9 +3647,27 @@ mod tests {
 
     #[test]
     fn literals_are_written_safely() {
-        assert_eq!(lit("a\"b\n\\"), "\"a\" ~ '\"' ~ \"b\\x{A}\\x{5C}\"");
-        let x = xml(&format!("element a {{ {} }}", lit("q\"\n\\x{41}")));
-        assert!(x.contains("<value>q\"\n\\x{41}</value>"));
+        let cases = [
+            "plain",
+            "a\"b\n\\",
+            "\"'x",
+            "x\"",
+            "'''\"\"\"",
+            "\\x{41}",
+            "cr\r\nlf",
+            "\"\"\"\"",
+            "q\"\n'\n\"",
+            "",
+        ];
+        for c in cases {
+            let x = xml(&format!("element a {{ {} }}", lit(c)));
+            let doc = roxmltree::Document::parse(&x).unwrap();
+            let v = doc
+                .descendants()
+                .find(|n| n.has_tag_name((RNG_NS, "value")));
+            let text = v.and_then(|v| v.text()).unwrap_or("");
+            assert_eq!(text, c, "{}", lit(c));
+        }
     }
 
     #[test]
