@@ -190,6 +190,8 @@ enum Tok {
     NsName(String),
     Lit(String),
     Doc(String),
+    /// A `#` comment (consecutive lines joined), kept as an XML comment where it can be.
+    Comment(String),
     P(&'static str),
     Eof,
 }
@@ -250,6 +252,35 @@ fn lex(text: &str) -> Result<Vec<Token>, Diagnostic> {
                     tok: Tok::Doc(s),
                     span: Span::new(st, end_of(j)),
                 });
+            } else {
+                let mut k = i + 1;
+                if at(k) == Some(' ') {
+                    k += 1;
+                }
+                let s: String = cs.get(k..j).unwrap_or(&[]).iter().map(|c| c.c).collect();
+                let s = s.trim_end().to_string();
+                let end = end_of(j);
+                let joined = match toks.last_mut() {
+                    Some(Token {
+                        tok: Tok::Comment(prev),
+                        span,
+                    }) if text.get(span.end..st).is_some_and(|gap| {
+                        gap.trim().is_empty() && gap.matches('\n').count() == 1
+                    }) =>
+                    {
+                        prev.push('\n');
+                        prev.push_str(&s);
+                        span.end = end;
+                        true
+                    }
+                    _ => false,
+                };
+                if !joined {
+                    toks.push(Token {
+                        tok: Tok::Comment(s),
+                        span: Span::new(st, end),
+                    });
+                }
             }
             i = j;
             continue;
@@ -553,6 +584,7 @@ enum Comp {
         ann: Ann,
     },
     Annotation(AElem),
+    Comment(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -568,6 +600,8 @@ struct Schema {
     default_prefix: Option<String>,
     namespaces: Vec<(String, Ns)>,
     datatypes: Vec<(String, String)>,
+    /// Comments before the top-level pattern (a grammar keeps them inside).
+    comments: Vec<String>,
     body: Body,
 }
 
@@ -616,7 +650,10 @@ impl Parser {
     /// Index of the next token that is not documentation.
     fn idx(&self, from: usize) -> usize {
         let mut i = from;
-        while matches!(self.toks.get(i).map(|t| &t.tok), Some(Tok::Doc(_))) {
+        while matches!(
+            self.toks.get(i).map(|t| &t.tok),
+            Some(Tok::Doc(_) | Tok::Comment(_))
+        ) {
             i += 1;
         }
         i
@@ -674,6 +711,7 @@ impl Parser {
             Tok::NsName(p) => format!("`{p}:*`"),
             Tok::Lit(_) => "a literal".to_string(),
             Tok::Doc(_) => "a documentation comment".to_string(),
+            Tok::Comment(_) => "a comment".to_string(),
             Tok::P(p) => format!("`{p}`"),
             Tok::Eof => "end of input".to_string(),
         };
@@ -840,8 +878,10 @@ impl Parser {
 
     // -- top level ---------------------------------------------------------------------------
 
-    fn top_level(&mut self) -> PResult<Body> {
+    fn top_level(&mut self) -> PResult<(Vec<String>, Body)> {
+        let mut comments = self.take_comments();
         self.decls()?;
+        comments.extend(self.take_comments());
         // Decide between a pattern and grammar content by looking past an initial annotation.
         // (one pass over the tokens: `peek_at` would make this quadratic)
         let mut k = 0;
@@ -850,7 +890,7 @@ impl Parser {
             let mut i = self.pos;
             while let Some(t) = self.toks.get(i) {
                 match t.tok {
-                    Tok::Doc(_) => {
+                    Tok::Doc(_) | Tok::Comment(_) => {
                         i += 1;
                         continue;
                     }
@@ -883,7 +923,9 @@ impl Parser {
             if !matches!(self.peek(), Tok::Eof) {
                 return Err(self.unexpected("a definition or end of input"));
             }
-            Ok(Body::Grammar(comps))
+            let mut all: Vec<Comp> = comments.into_iter().map(Comp::Comment).collect();
+            all.extend(comps);
+            Ok((Vec::new(), Body::Grammar(all)))
         } else {
             let p = self.pattern()?;
             if !p.follow.is_empty() && !p.paren {
@@ -895,19 +937,35 @@ impl Parser {
             if !matches!(self.peek(), Tok::Eof) {
                 return Err(self.unexpected("end of input"));
             }
-            Ok(Body::Pattern(Box::new(p)))
+            Ok((comments, Body::Pattern(Box::new(p))))
         }
     }
 
     // -- annotations (§5) --------------------------------------------------------------------
 
-    fn take_docs(&mut self) -> Vec<AElem> {
-        let mut lines: Vec<String> = Vec::new();
+    /// `#` comments at the current position.
+    fn take_comments(&mut self) -> Vec<String> {
+        let mut v = Vec::new();
         while let Some(Token {
-            tok: Tok::Doc(s), ..
+            tok: Tok::Comment(s),
+            ..
         }) = self.toks.get(self.pos)
         {
-            lines.push(s.clone());
+            v.push(s.clone());
+            self.pos += 1;
+        }
+        v
+    }
+
+    fn take_docs(&mut self) -> Vec<AElem> {
+        let mut lines: Vec<String> = Vec::new();
+        loop {
+            match self.toks.get(self.pos).map(|t| &t.tok) {
+                Some(Tok::Doc(s)) => lines.push(s.clone()),
+                // a plain comment among documentation lines is dropped
+                Some(Tok::Comment(_)) if !lines.is_empty() => {}
+                _ => break,
+            }
             self.pos += 1;
         }
         if lines.is_empty() {
@@ -1053,6 +1111,7 @@ impl Parser {
         self.enter()?;
         let mut comps = Vec::new();
         loop {
+            comps.extend(self.take_comments().into_iter().map(Comp::Comment));
             if self.is_p("}") || matches!(self.peek(), Tok::Eof) {
                 break;
             }
@@ -1613,6 +1672,18 @@ struct XNode {
 enum XChild {
     Elem(XNode),
     Text(String),
+    Comment(String),
+}
+
+/// An XML comment: `--` cannot occur in one, nor a final `-` (XML 1.0 §2.5).
+fn write_comment(c: &str, out: &mut String) {
+    let mut t = c.to_string();
+    while t.contains("--") {
+        t = t.replace("--", "- -");
+    }
+    out.push_str("<!-- ");
+    out.push_str(&t);
+    out.push_str(if t.ends_with('-') { "  -->" } else { " -->" });
 }
 
 impl XNode {
@@ -1690,13 +1761,20 @@ fn write_xml(n: &XNode, indent: usize, inline: bool, out: &mut String) {
             match c {
                 XChild::Text(t) => escape_text(t, out),
                 XChild::Elem(e) => write_xml(e, 0, true, out),
+                XChild::Comment(c) => write_comment(c, out),
             }
         }
     } else {
         out.push('\n');
         for c in &n.children {
-            if let XChild::Elem(e) = c {
-                write_xml(e, indent + 1, false, out);
+            match c {
+                XChild::Elem(e) => write_xml(e, indent + 1, false, out),
+                XChild::Comment(t) => {
+                    out.push_str(&ws(indent + 1));
+                    write_comment(t, out);
+                    out.push('\n');
+                }
+                XChild::Text(_) => {}
             }
         }
         for _ in 0..indent {
@@ -1747,7 +1825,7 @@ fn first_lib_comp(c: &Comp) -> Option<String> {
         Comp::Div { comps, .. } | Comp::Include { comps, .. } => {
             comps.iter().find_map(first_lib_comp)
         }
-        Comp::Annotation(_) => None,
+        Comp::Annotation(_) | Comp::Comment(_) => None,
     }
 }
 
@@ -1873,6 +1951,7 @@ impl XmlOut<'_> {
                     parent.push(n);
                 }
                 Comp::Annotation(e) => parent.push(self.foreign(e)),
+                Comp::Comment(c) => parent.children.push(XChild::Comment(c.clone())),
             }
         }
     }
@@ -2221,7 +2300,7 @@ fn uses_docs_comp(c: &Comp) -> bool {
         Comp::Div { comps, ann } | Comp::Include { comps, ann, .. } => {
             has_docs_ann(ann) || comps.iter().any(uses_docs_comp)
         }
-        Comp::Annotation(_) => false,
+        Comp::Annotation(_) | Comp::Comment(_) => false,
     }
 }
 
@@ -2261,6 +2340,10 @@ fn schema_to_xml(s: &Schema) -> String {
     };
     let root = x.root();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    for c in &s.comments {
+        write_comment(c, &mut out);
+        out.push('\n');
+    }
     write_xml(&root, 0, false, &mut out);
     out
 }
@@ -2303,12 +2386,13 @@ fn with_stack<T: Send>(
 fn parse_schema(text: &str) -> PResult<Schema> {
     let toks = lex(text)?;
     let mut p = Parser::new(toks);
-    let body = p.top_level()?;
+    let (comments, body) = p.top_level()?;
     Ok(Schema {
         default_ns: p.default_ns,
         default_prefix: p.default_prefix,
         namespaces: p.decl_order,
         datatypes: p.dt_order,
+        comments,
         body,
     })
 }
@@ -2803,6 +2887,10 @@ fn x_comps(node: roxmltree::Node, ctx: &XCtx) -> XResult<Vec<Comp>> {
             comps.push(Comp::Annotation(foreign_elem(c, ctx.depth)?));
             continue;
         }
+        if c.is_comment() {
+            comps.push(Comp::Comment(c.text().unwrap_or("").trim().to_string()));
+            continue;
+        }
         if !is_rng(c) {
             if c.is_text() && !c.text().unwrap_or("").trim().is_empty() {
                 return Err(xerr(c, "rnc/xml-syntax", "unexpected text in a grammar"));
@@ -2962,6 +3050,23 @@ fn escape_lit(s: &str) -> String {
         }
     }
     out
+}
+
+/// A comment as `#` lines, ending with a newline.
+fn comment_lines(t: &str, ind: usize) -> String {
+    let mut s = String::new();
+    for (i, line) in t.split('\n').enumerate() {
+        if i > 0 {
+            s.push_str(&ws(ind));
+        }
+        let line = escape_lit(line.trim_end());
+        if line.is_empty() {
+            s.push_str("#\n");
+        } else {
+            s.push_str(&format!("# {line}\n"));
+        }
+    }
+    s
 }
 
 /// `name [ parts ]` on one line when short, else one part per line.
@@ -3354,7 +3459,13 @@ impl CWriter {
 
     fn comps(&mut self, comps: &[Comp], ind: usize) -> Result<String, Diagnostic> {
         let mut s = String::new();
+        let mut after_comment = false;
         for c in comps {
+            // a blank line keeps two comments apart (consecutive `#` lines are one comment)
+            if after_comment && matches!(c, Comp::Comment(_)) {
+                s.push('\n');
+            }
+            after_comment = matches!(c, Comp::Comment(_));
             s.push_str(&ws(ind));
             match c {
                 Comp::Define {
@@ -3418,6 +3529,9 @@ impl CWriter {
                         let inner = self.comps(comps, ind + 1)?;
                         s.push_str(&format!(" {{\n{inner}{}}}\n", ws(ind)));
                     }
+                }
+                Comp::Comment(t) => {
+                    s.push_str(&comment_lines(t, ind));
                 }
                 Comp::Annotation(e) => {
                     let mut e2 = e.clone();
@@ -3497,6 +3611,11 @@ fn write_compact_inner(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
     }
     .map_err(|d| vec![d])?;
     let mut head = String::new();
+    for c in doc.root().children() {
+        if c.is_comment() {
+            head.push_str(&comment_lines(c.text().unwrap_or("").trim(), 0));
+        }
+    }
     if let Some(d) = &default_ns {
         let p = w
             .ns_prefix
@@ -3668,6 +3787,16 @@ mod tests {
             let text = v.and_then(|v| v.text()).unwrap_or("");
             assert_eq!(text, c, "{}", lit(c));
         }
+    }
+
+    #[test]
+    fn comments_become_xml_comments_and_back() {
+        let x = xml("# one\n# two\n\n# a -- b\nstart = empty\n");
+        assert!(x.contains("<!-- one\ntwo -->"));
+        assert!(x.contains("<!-- a - - b -->"));
+        let rnc = write_compact(&x).unwrap();
+        assert!(rnc.contains("# one\n# two\n"), "{rnc}");
+        assert_eq!(xml(&rnc), x);
     }
 
     #[test]
