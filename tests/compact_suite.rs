@@ -554,3 +554,95 @@ fn real_schemas_round_trip() {
         }
     }
 }
+
+/// Inputs beyond the suite where trang, when installed, is the oracle: trang and teikit must
+/// both accept (with the same meaning) or both refuse.
+#[test]
+fn trang_agrees_on_tricky_inputs() {
+    let trang = PathBuf::from("/usr/bin/trang");
+    if !trang.exists() {
+        println!("trang_agrees_on_tricky_inputs skipped: /usr/bin/trang not installed");
+        return;
+    }
+    let cases: &[&str] = &[
+        "default namespace = \"http://d\"\nnamespace x = \"http://x\"\nelement x:foo { attribute x:a { text }, element bar { empty } }",
+        "default namespace eg = \"http://e\"\nelement foo { attribute eg:bar { text }, element eg:baz { empty } }",
+        "namespace eg = \"http://e\"\nelement * - (eg:* - eg:x) { empty }",
+        "namespace eg = \"http://e\"\nelement eg:* - (eg:a | eg:b) { attribute * - (eg:* | local) { text } }",
+        "element foo { list { xsd:int+ }, mixed { element b { empty }* } }",
+        "datatypes d = \"http://d\"\nelement foo { d:x { a = \"1\" b = \"2\" } }",
+        "element foo { token \"x\" | string \"y\" | xsd:QName \"xml:lang\" }",
+        "namespace eg = \"http://e\"\ninclude \"x.rnc\" inherit = eg { start = empty }",
+        "namespace eg = \"http://e\"\nstart = external \"x.rnc\" inherit = eg",
+        "element foo { empty }+",
+        "start = element \\element { \\text }\n\\text = text",
+        "namespace eg = \"http://e\"\n[ eg:a = \"1\" ] foo = empty\nstart = foo",
+        "namespace eg = \"http://e\"\n[ eg:x [ eg:y = \"1\" \"t\" ] ] start = empty",
+        "namespace eg = \"http://e\"\nelement foo { [ eg:a = \"1\" ] (a, b) }",
+        "namespace eg = \"http://e\"\nelement foo { (a >> eg:x [ ]), b }",
+        "start |= a\nstart &= b\na = empty\nb = text",
+        "namespace eg = \"http://e\"\ndiv { [ eg:a = \"1\" ] start = notAllowed }",
+        "element (foo | bar) { element (baz) { empty } }",
+        "element été { attribute ñ { text } }",
+        "## doc\nstart = a\n## doc2\na = empty",
+        "element foo {\n  ## inner doc\n  empty\n}",
+        "element foo { (a, b)?, (c | d)*, (e & f)+ }",
+        "element foo { string - (\"a\" | \"b\") }",
+        "namespace eg = \"http://e\"\nelement foo { xsd:string { [ eg:a = \"1\" ] pattern = \"x\" } }",
+        "namespace eg = \"http://e\"\nelement [ eg:a = \"1\" ] foo >> eg:f [ ] { empty }",
+        "element foo { attribute a { \"1\" } }",
+        "grammar { start = element a { empty } }",
+        "element foo { grammar { start = parent s } }\n",
+        "start = x\nx = grammar { start = parent y }\ny = empty",
+        "element a { empty",
+        "element a { b c }",
+        "element a { empty } }",
+        "namespace eg = \"x\"\nnamespace eg = \"y\"\nstart = element eg:a { empty }",
+        "datatypes d = \"x\"\ndatatypes d = \"y\"\nstart = element a { d:x }",
+        "element a:b { empty }",
+        "default namespace = \"http://a\"\ndefault namespace = \"http://b\"\nstart = empty",
+        "start = a, b | c",
+        "start = a*?",
+        "datatypes xsd = \"http://other\"\nelement a { xsd:x }",
+        "element a { xsd:string \"x\" { } }",
+        "element a { text } >> b [ ]",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let handles: Vec<_> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let input = dir.path().join(format!("t{i}.rnc"));
+            let output = dir.path().join(format!("t{i}.rng"));
+            std::fs::write(&input, c).unwrap();
+            std::fs::write(dir.path().join("x.rnc"), "start = notAllowed\n").unwrap();
+            let child = std::process::Command::new(&trang)
+                .arg(&input)
+                .arg(&output)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            (i, child, output)
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for (i, mut child, output) in handles {
+        let c = cases[i];
+        let trang_ok = child.wait().unwrap().success();
+        let ours = parse_compact(c, "t.rnc");
+        match (trang_ok, ours) {
+            (true, Ok(xml)) => {
+                let theirs = canon_text(&std::fs::read_to_string(&output).unwrap()).unwrap();
+                let mine = canon_text(&xml).unwrap();
+                if let Some(d) = diff(&mine, &theirs, "") {
+                    problems.push(format!("{c:?}: differs from trang: {d}\n{xml}"));
+                }
+            }
+            (false, Err(_)) => {}
+            (true, Err(d)) => problems.push(format!("{c:?}: trang accepts, we refuse: {d:?}")),
+            (false, Ok(x)) => problems.push(format!("{c:?}: trang refuses, we accept:\n{x}")),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}

@@ -824,19 +824,11 @@ impl Parser {
                     self.declare_ns(&p, uri, psp)?;
                 }
                 _ => {
-                    let psp = self.span();
                     let p = self.identifier_or_keyword()?;
                     self.expect_p("=")?;
                     let uri = self.literal()?;
-                    if self.dt_order.iter().any(|(q, _)| *q == p) {
-                        return Err(syntax(
-                            psp,
-                            format!("datatypes prefix `{p}` declared twice"),
-                        ));
-                    }
-                    if p == "xsd" && uri != XSD_NS {
-                        // redeclaring xsd is allowed (§4)
-                    }
+                    // redeclaring a prefix (also `xsd`) takes the later binding
+                    self.dt_order.retain(|(q, _)| *q != p);
                     self.dt.insert(p.clone(), uri.clone());
                     self.dt_order.push((p, uri));
                 }
@@ -865,13 +857,10 @@ impl Parser {
                 "the prefix `xml` cannot be bound to `inherit`",
             ));
         }
-        if self.decl_order.iter().any(|(q, _)| q == p) {
-            return Err(syntax(
-                span,
-                format!("namespace prefix `{p}` declared twice"),
-            ));
-        }
+        // A prefix declared again takes the later binding, as the reference implementation
+        // (jing/trang) does.
         self.ns.insert(p.to_string(), uri.clone());
+        self.decl_order.retain(|(q, _)| q != p);
         self.decl_order.push((p.to_string(), uri));
         Ok(())
     }
