@@ -1022,6 +1022,13 @@ impl Parser {
         if attr && prefix.is_none() && local == "xmlns" {
             return Err(syntax(sp, "`xmlns` cannot be an annotation attribute"));
         }
+        if attr && top && uri.is_empty() {
+            // RELAX NG §3: attributes of RELAX NG elements other than its own are qualified
+            return Err(syntax(
+                sp,
+                "an annotation attribute on a pattern needs a namespace prefix",
+            ));
+        }
         if top && uri == RNG_NS {
             return Err(syntax(
                 sp,
@@ -1634,10 +1641,17 @@ fn merge_nc_lead(n: &mut Nc, ann: Ann, span: Span) -> PResult<()> {
     if ann.is_empty() {
         return Ok(());
     }
-    if !ann.elems.is_empty() && matches!(n.kind, NcKind::Name { .. }) {
-        return Err(syntax(span, "a name cannot carry annotation elements"));
-    }
+    let _ = span;
     let mut elems = ann.elems;
+    if matches!(n.kind, NcKind::Name { .. }) {
+        // `name` holds only text: its annotation elements follow it (as trang writes them)
+        elems.append(&mut n.follow);
+        n.follow = elems;
+        let mut attrs = ann.attrs;
+        attrs.append(&mut n.ann.attrs);
+        n.ann.attrs = attrs;
+        return Ok(());
+    }
     elems.append(&mut n.ann.elems);
     n.ann.elems = elems;
     let mut attrs = ann.attrs;
@@ -1784,7 +1798,6 @@ struct XmlOut<'a> {
     prefixes: BTreeMap<String, String>,
     ann_prefix: String,
     root_dl: String,
-    uses_docs: bool,
 }
 
 fn first_lib(p: &Pat) -> Option<String> {
@@ -1816,10 +1829,6 @@ fn first_lib_comp(c: &Comp) -> Option<String> {
         }
         Comp::Annotation(_) | Comp::Comment(_) => None,
     }
-}
-
-fn has_docs_ann(a: &Ann) -> bool {
-    a.elems.iter().any(|e| e.name.uri == ANN_NS)
 }
 
 impl XmlOut<'_> {
@@ -1885,7 +1894,8 @@ impl XmlOut<'_> {
         for (uri, p) in &self.prefixes {
             decl.push((format!("xmlns:{p}"), uri.clone()));
         }
-        if self.uses_docs && !self.prefixes.contains_key(ANN_NS) {
+        let ann = format!("{}:", self.ann_prefix);
+        if !self.prefixes.contains_key(ANN_NS) && uses_prefix(&root, &ann) {
             decl.push((format!("xmlns:{}", self.ann_prefix), ANN_NS.to_string()));
         }
         if let Some(ns) = &s.default_ns {
@@ -2247,50 +2257,14 @@ fn combine_attr(n: &mut XNode, c: Combine) {
     }
 }
 
-fn uses_docs_pat(p: &Pat) -> bool {
-    has_docs_ann(&p.ann)
-        || match &p.kind {
-            PatKind::Element(n, b) | PatKind::Attribute(n, b) => {
-                uses_docs_nc(n) || uses_docs_pat(b)
-            }
-            PatKind::Optional(b)
-            | PatKind::ZeroOrMore(b)
-            | PatKind::OneOrMore(b)
-            | PatKind::List(b)
-            | PatKind::Mixed(b) => uses_docs_pat(b),
-            PatKind::Group(v) | PatKind::Interleave(v) | PatKind::Choice(v) => {
-                v.iter().any(uses_docs_pat)
-            }
-            PatKind::Data { params, except, .. } => {
-                params.iter().any(|p| has_docs_ann(&p.ann))
-                    || except.as_ref().is_some_and(|e| uses_docs_pat(e))
-            }
-            PatKind::Grammar(c) => c.iter().any(uses_docs_comp),
+/// Whether an element or attribute name in the tree starts with `prefix` (e.g. `a:`).
+fn uses_prefix(n: &XNode, prefix: &str) -> bool {
+    n.name.starts_with(prefix)
+        || n.attrs.iter().any(|(k, _)| k.starts_with(prefix))
+        || n.children.iter().any(|c| match c {
+            XChild::Elem(e) => uses_prefix(e, prefix),
             _ => false,
-        }
-}
-
-fn uses_docs_nc(n: &Nc) -> bool {
-    has_docs_ann(&n.ann)
-        || match &n.kind {
-            NcKind::NsName { except, .. } | NcKind::AnyName { except } => {
-                except.as_ref().is_some_and(|e| uses_docs_nc(e))
-            }
-            NcKind::Choice(v) => v.iter().any(uses_docs_nc),
-            NcKind::Name { .. } => false,
-        }
-}
-
-fn uses_docs_comp(c: &Comp) -> bool {
-    match c {
-        Comp::Define { pat, ann, .. } | Comp::Start { pat, ann, .. } => {
-            has_docs_ann(ann) || uses_docs_pat(pat)
-        }
-        Comp::Div { comps, ann } | Comp::Include { comps, ann, .. } => {
-            has_docs_ann(ann) || comps.iter().any(uses_docs_comp)
-        }
-        Comp::Annotation(_) | Comp::Comment(_) => false,
-    }
+        })
 }
 
 fn schema_to_xml(s: &Schema) -> String {
@@ -2313,19 +2287,15 @@ fn schema_to_xml(s: &Schema) -> String {
             ann_prefix = format!("a{k}");
         }
     }
-    let (root_dl, uses_docs) = match &s.body {
-        Body::Pattern(p) => (first_lib(p).unwrap_or_default(), uses_docs_pat(p)),
-        Body::Grammar(c) => (
-            c.iter().find_map(first_lib_comp).unwrap_or_default(),
-            c.iter().any(uses_docs_comp),
-        ),
+    let root_dl = match &s.body {
+        Body::Pattern(p) => first_lib(p).unwrap_or_default(),
+        Body::Grammar(c) => c.iter().find_map(first_lib_comp).unwrap_or_default(),
     };
     let x = XmlOut {
         schema: s,
         prefixes,
         ann_prefix,
         root_dl,
-        uses_docs,
     };
     let root = x.root();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
