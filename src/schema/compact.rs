@@ -2821,13 +2821,48 @@ fn x_pat(node: roxmltree::Node, ctx: &XCtx, follow: Vec<AElem>) -> XResult<Pat> 
     Ok(p)
 }
 
+/// Moves the annotations of an element the compact syntax cannot write (a one-pattern group,
+/// say) onto its content. An attribute both carry keeps the inner value, except `xml:base`,
+/// which is resolved against the outer one (XML Base §4.2) so that hrefs keep their meaning.
 fn merge_x_ann(p: &mut Pat, ann: Ann) {
     let mut elems = ann.elems;
     elems.append(&mut p.ann.elems);
     p.ann.elems = elems;
-    let mut attrs = ann.attrs;
+    let mut attrs = Vec::new();
+    for outer in ann.attrs {
+        match p
+            .ann
+            .attrs
+            .iter_mut()
+            .find(|a| a.name.uri == outer.name.uri && a.name.local == outer.name.local)
+        {
+            Some(inner) => {
+                if inner.name.uri == XML_NS && inner.name.local == "base" {
+                    inner.value = resolve_base(&outer.value, &inner.value);
+                }
+            }
+            None => attrs.push(outer),
+        }
+    }
     attrs.append(&mut p.ann.attrs);
     p.ann.attrs = attrs;
+}
+
+/// A relative reference resolved against a base, enough for `xml:base` chains (RFC 3986 §5.2
+/// without dot-segment removal): an absolute or rooted reference replaces the base.
+fn resolve_base(base: &str, reference: &str) -> String {
+    let has_scheme = reference.split_once(':').is_some_and(|(s, _)| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    if has_scheme || reference.starts_with('/') || base.is_empty() {
+        return reference.to_string();
+    }
+    match base.rfind('/') {
+        Some(i) => format!("{}{reference}", &base[..=i]),
+        None => reference.to_string(),
+    }
 }
 
 fn x_combine(node: roxmltree::Node) -> XResult<Combine> {
@@ -3129,7 +3164,11 @@ impl CWriter {
             return ident(&q.local);
         }
         let p = self.prefix_for(&Some(q.uri.clone()));
-        Ok(format!("{p}:{}", ident(&q.local)?))
+        if !is_ident(&q.local) {
+            return ident(&q.local);
+        }
+        // after a prefix a keyword needs no `\`
+        Ok(format!("{p}:{}", q.local))
     }
 
     fn ann_elem(&mut self, e: &AElem, ind: usize) -> Result<String, Diagnostic> {
@@ -3564,11 +3603,38 @@ fn write_compact_inner(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
         hints,
         dt_prefix: Vec::new(),
     };
+    // A QName value is read with the schema's namespace declarations (Compact Syntax
+    // Appendix A), so the prefixes values use are declared under the same names.
+    for v in doc
+        .descendants()
+        .filter(|n| is_rng(*n) && n.tag_name().name() == "value")
+    {
+        let text: String = v.children().filter_map(|c| c.text()).collect();
+        let Some((p, _)) = text.trim().split_once(':') else {
+            continue;
+        };
+        if p == "xml" || w.ns_prefix.iter().any(|(_, q)| q == p) || !is_ident(p) {
+            continue;
+        }
+        if let Some(uri) = v.lookup_namespace_uri(Some(p)) {
+            w.ns_prefix.push((Some(uri.to_string()), p.to_string()));
+        }
+    }
     let text = match &body {
         Body::Grammar(comps) => w.comps(comps, 0),
         Body::Pattern(p) => w.pat(p, 0, Pos::Top).map(|s| format!("{s}\n")),
     }
     .map_err(|d| vec![d])?;
+    if default_ns.as_deref() == Some(XMLNS_NS)
+        || w.ns_prefix
+            .iter()
+            .any(|(n, _)| n.as_deref() == Some(XMLNS_NS))
+    {
+        return Err(vec![Diagnostic::error(
+            "rnc/unrepresentable",
+            format!("the compact syntax cannot declare the namespace {XMLNS_NS}"),
+        )]);
+    }
     let mut head = String::new();
     for c in doc.root().children() {
         if c.is_comment() {
