@@ -3046,6 +3046,24 @@ fn escape_lit(s: &str) -> String {
     out
 }
 
+/// A prefix suggested by a namespace URI: its last segment made of letters (`xhtml` for
+/// `http://www.w3.org/1999/xhtml`), else `ns`.
+fn prefix_from_uri(uri: &str) -> String {
+    uri.rsplit(['/', ':', '#'])
+        .map(|seg| {
+            seg.chars()
+                .filter(char::is_ascii_alphabetic)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .find(|seg| {
+            (2..=10).contains(&seg.len())
+                && !seg.starts_with("xml")
+                && !["www", "http", "https", "urn", "com", "org", "net"].contains(&seg.as_str())
+        })
+        .unwrap_or_else(|| "ns".to_string())
+}
+
 /// A comment as `#` lines, ending with a newline.
 fn comment_lines(t: &str, ind: usize) -> String {
     let mut s = String::new();
@@ -3135,7 +3153,7 @@ impl CWriter {
                 .hints
                 .get(u)
                 .cloned()
-                .unwrap_or_else(|| "ns".to_string()),
+                .unwrap_or_else(|| prefix_from_uri(u)),
         };
         let mut p = hint.clone();
         let mut k = 0;
