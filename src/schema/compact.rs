@@ -3621,6 +3621,19 @@ fn write_compact_inner(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
         hints,
         dt_prefix: Vec::new(),
     };
+    // The namespaces the root declares are kept, used or not (as trang does).
+    for ns in root.namespaces() {
+        if let Some(p) = ns.name() {
+            let uri = ns.uri();
+            if p != "xml"
+                && is_ident(p)
+                && uri != XMLNS_NS
+                && !w.ns_prefix.iter().any(|(_, q)| q == p)
+            {
+                w.ns_prefix.push((Some(uri.to_string()), p.to_string()));
+            }
+        }
+    }
     // A QName value is read with the schema's namespace declarations (Compact Syntax
     // Appendix A), so the prefixes values use are declared under the same names.
     for v in doc
@@ -3840,6 +3853,95 @@ mod tests {
         let rnc = write_compact(&x).unwrap();
         assert!(rnc.contains("# one\n# two\n"), "{rnc}");
         assert_eq!(xml(&rnc), x);
+    }
+
+    /// Deterministic token soup: never a crash (a panic would surface as `rnc/internal`), and
+    /// whatever parses is written back as compact syntax that parses to the same XML.
+    #[test]
+    fn token_soup_never_crashes_and_round_trips() {
+        let vocab = [
+            "element",
+            "attribute",
+            "a",
+            "b",
+            "eg:c",
+            "eg:*",
+            "*",
+            "-",
+            "{",
+            "}",
+            "(",
+            ")",
+            "[",
+            "]",
+            ",",
+            "|",
+            "&",
+            "?",
+            "+",
+            "*",
+            "=",
+            "|=",
+            "&=",
+            "empty",
+            "text",
+            "notAllowed",
+            "string",
+            "token",
+            "xsd:int",
+            "\"v\"",
+            "'w'",
+            "~",
+            "list",
+            "mixed",
+            "start",
+            "div",
+            "grammar",
+            "parent",
+            "include \"i\"",
+            "external \"e\"",
+            ">>",
+            "x",
+            "## d\n",
+            "# c\n",
+            "\\element",
+            "\n",
+            "eg:x",
+            "inherit",
+            "=",
+        ];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut parsed = 0;
+        for _ in 0..5000 {
+            let len = 1 + (next() % 14) as usize;
+            let mut src = String::from("namespace eg = \"http://e\"\n");
+            for _ in 0..len {
+                let t = vocab[(next() % vocab.len() as u64) as usize];
+                src.push_str(t);
+                src.push(' ');
+            }
+            match parse_compact(&src, "t") {
+                Err(d) => assert!(d.iter().all(|d| d.code != "rnc/internal"), "{src:?}: {d:?}"),
+                Ok(x) => {
+                    parsed += 1;
+                    let rnc = match write_compact(&x) {
+                        Ok(r) => r,
+                        Err(d) => panic!("{src:?}: writer failed {d:?}\n{x}"),
+                    };
+                    match parse_compact(&rnc, "t") {
+                        Ok(x2) => assert_eq!(x, x2, "{src:?}\n{rnc}"),
+                        Err(d) => panic!("{src:?}: written compact refused {d:?}\n{rnc}"),
+                    }
+                }
+            }
+        }
+        assert!(parsed > 20, "only {parsed} inputs parsed");
     }
 
     #[test]
