@@ -1891,8 +1891,13 @@ impl XmlOut<'_> {
             }
         };
         let mut decl = vec![("xmlns".to_string(), RNG_NS.to_string())];
-        for (uri, p) in &self.prefixes {
-            decl.push((format!("xmlns:{p}"), uri.clone()));
+        // in the order the compact syntax declared them
+        for (p, uri) in &s.namespaces {
+            if let Some(uri) = uri {
+                if self.prefixes.get(uri) == Some(p) {
+                    decl.push((format!("xmlns:{p}"), uri.clone()));
+                }
+            }
         }
         let ann = format!("{}:", self.ann_prefix);
         if !self.prefixes.contains_key(ANN_NS) && uses_prefix(&root, &ann) {
