@@ -3287,7 +3287,7 @@ impl CWriter {
         };
         let lead = self.lead(&p.ann, ind)?;
         let follow = self.follow(&p.follow, ind)?;
-        let core = self.core(p, ind)?;
+        let core = self.core(p, ind, paren)?;
         Ok(if paren {
             format!("{lead}({core}){follow}")
         } else {
@@ -3295,7 +3295,9 @@ impl CWriter {
         })
     }
 
-    fn core(&mut self, p: &Pat, ind: usize) -> Result<String, Diagnostic> {
+    /// The pattern without its annotations; `paren` tells a composite it will be written in
+    /// parentheses, so continuation lines line up inside them.
+    fn core(&mut self, p: &Pat, ind: usize, paren: bool) -> Result<String, Diagnostic> {
         Ok(match &p.kind {
             PatKind::Element(nc, b) | PatKind::Attribute(nc, b) => {
                 let attr = matches!(p.kind, PatKind::Attribute(..));
@@ -3314,8 +3316,14 @@ impl CWriter {
                     parts.push(self.pat(i, ind, Pos::Operand)?);
                 }
                 let total: usize = parts.iter().map(|s| s.len() + 2).sum();
+                let pad = if paren { " " } else { "" };
                 if total > 70 || parts.iter().any(|s| s.contains('\n')) {
-                    parts.join(&format!("{sep}\n{}", ws(ind)))
+                    // `,` ends a line; `|` and `&` start the next one
+                    if sep == "," {
+                        parts.join(&format!(",\n{}{pad}", ws(ind)))
+                    } else {
+                        parts.join(&format!("\n{}{pad}{} ", ws(ind), sep.trim()))
+                    }
                 } else {
                     parts.join(&format!("{sep} "))
                 }
