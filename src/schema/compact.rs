@@ -11,6 +11,13 @@
 //! (RELAX NG §7) are the engine's job, not this module's, except where a compact-syntax rule
 //! mirrors them (name-class `except` nesting, RELAX NG §4.16).
 //!
+//! Diagnostic codes: `rnc/syntax` (lexical and grammar errors), `rnc/undeclared-prefix`,
+//! `rnc/reserved-namespace` (`xml`/`xmlns` bindings, Namespaces in XML §3),
+//! `rnc/annotation` (annotations RELAX NG §3 does not allow), `rnc/duplicate-attribute`,
+//! `rnc/except-nesting` (RELAX NG §4.16), `rnc/invalid-value`, `rnc/too-deep`; when writing,
+//! `rnc/xml-syntax` (input that is not RELAX NG XML syntax) and `rnc/unrepresentable`
+//! (XML syntax the compact syntax cannot express); `rnc/internal` if the translator failed.
+//!
 //! This module must not touch the filesystem: `include` and `external` hrefs are copied into the
 //! output unchanged for the caller to resolve. It never panics on any input; nesting deeper
 //! than [`MAX_DEPTH`] is refused with `rnc/too-deep`.
@@ -58,6 +65,10 @@ const KEYWORDS: &[&str] = &[
 
 fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)
+}
+
+fn err_at(code: &str, span: Span, msg: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(code, msg).with_span(span)
 }
 
 fn syntax(span: Span, msg: impl Into<String>) -> Diagnostic {
@@ -847,12 +858,17 @@ impl Parser {
 
     fn declare_ns(&mut self, p: &str, uri: Ns, span: Span) -> PResult<()> {
         if p == "xmlns" {
-            return Err(syntax(span, "the prefix `xmlns` cannot be declared"));
+            return Err(err_at(
+                "rnc/reserved-namespace",
+                span,
+                "the prefix `xmlns` cannot be declared",
+            ));
         }
         if let Some(u) = &uri {
             check_ns_uri(Some(p), u, span)?;
         } else if p == "xml" {
-            return Err(syntax(
+            return Err(err_at(
+                "rnc/reserved-namespace",
                 span,
                 "the prefix `xml` cannot be bound to `inherit`",
             ));
@@ -986,7 +1002,8 @@ impl Parser {
                 match c {
                     AChild::Elem(e) => ann.elems.push(e),
                     AChild::Text(_) => {
-                        return Err(syntax(
+                        return Err(err_at(
+                            "rnc/annotation",
                             open,
                             "text is not allowed directly in an annotation",
                         ));
@@ -1020,17 +1037,23 @@ impl Parser {
             },
         };
         if attr && prefix.is_none() && local == "xmlns" {
-            return Err(syntax(sp, "`xmlns` cannot be an annotation attribute"));
+            return Err(err_at(
+                "rnc/annotation",
+                sp,
+                "`xmlns` cannot be an annotation attribute",
+            ));
         }
         if attr && top && uri.is_empty() {
             // RELAX NG §3: attributes of RELAX NG elements other than its own are qualified
-            return Err(syntax(
+            return Err(err_at(
+                "rnc/annotation",
                 sp,
                 "an annotation attribute on a pattern needs a namespace prefix",
             ));
         }
         if top && uri == RNG_NS {
-            return Err(syntax(
+            return Err(err_at(
+                "rnc/annotation",
                 sp,
                 "an annotation must not be in the RELAX NG namespace",
             ));
@@ -1061,7 +1084,11 @@ impl Parser {
                         .iter()
                         .any(|a| a.name.uri == name.uri && a.name.local == name.local)
                     {
-                        return Err(syntax(sp, "duplicate annotation attribute"));
+                        return Err(err_at(
+                            "rnc/duplicate-attribute",
+                            sp,
+                            "duplicate annotation attribute",
+                        ));
                     }
                     attrs.push(AAttr { name, value });
                 }
@@ -1571,10 +1598,15 @@ impl Parser {
 /// `nsName` except contains neither `nsName` nor `anyName`.
 fn check_except(n: &Nc, in_any: bool, span: Span) -> PResult<()> {
     match &n.kind {
-        NcKind::AnyName { .. } => Err(syntax(span, "`*` is not allowed inside an except")),
+        NcKind::AnyName { .. } => Err(err_at(
+            "rnc/except-nesting",
+            span,
+            "`*` is not allowed inside an except",
+        )),
         NcKind::NsName { except, .. } => {
             if !in_any {
-                return Err(syntax(
+                return Err(err_at(
+                    "rnc/except-nesting",
                     span,
                     "a namespace wildcard is not allowed inside the except of a namespace wildcard",
                 ));
@@ -1596,14 +1628,20 @@ fn check_except(n: &Nc, in_any: bool, span: Span) -> PResult<()> {
 
 fn check_ns_uri(prefix: Option<&str>, uri: &str, span: Span) -> PResult<()> {
     if uri == XMLNS_NS {
-        return Err(syntax(span, "the namespace of `xmlns` cannot be declared"));
+        return Err(err_at(
+            "rnc/reserved-namespace",
+            span,
+            "the namespace of `xmlns` cannot be declared",
+        ));
     }
     match prefix {
-        Some("xml") if uri != XML_NS => Err(syntax(
+        Some("xml") if uri != XML_NS => Err(err_at(
+            "rnc/reserved-namespace",
             span,
             "the prefix `xml` can only be bound to the XML namespace",
         )),
-        Some(p) if p != "xml" && uri == XML_NS => Err(syntax(
+        Some(p) if p != "xml" && uri == XML_NS => Err(err_at(
+            "rnc/reserved-namespace",
             span,
             "the XML namespace can only be bound to the prefix `xml`",
         )),
@@ -1616,7 +1654,11 @@ fn merge_lead(p: &mut Pat, ann: Ann, span: Span) -> PResult<()> {
         return Ok(());
     }
     if !ann.elems.is_empty() && matches!(p.kind, PatKind::Value { .. }) {
-        return Err(syntax(span, "a value cannot carry annotation elements"));
+        return Err(err_at(
+            "rnc/annotation",
+            span,
+            "a value cannot carry annotation elements",
+        ));
     }
     // a parenthesized pattern that already has annotations keeps them: wrap nothing, merge
     for a in &ann.attrs {
@@ -1625,7 +1667,11 @@ fn merge_lead(p: &mut Pat, ann: Ann, span: Span) -> PResult<()> {
             .iter()
             .any(|b| b.name.uri == a.name.uri && b.name.local == a.name.local)
         {
-            return Err(syntax(span, "duplicate annotation attribute"));
+            return Err(err_at(
+                "rnc/duplicate-attribute",
+                span,
+                "duplicate annotation attribute",
+            ));
         }
     }
     let mut elems = ann.elems;
@@ -3777,7 +3823,11 @@ mod tests {
         assert_eq!(code("element foo { empty"), "rnc/syntax");
         assert_eq!(code("element p:foo { empty }"), "rnc/undeclared-prefix");
         assert_eq!(code("a, b | c"), "rnc/syntax");
-        assert_eq!(code("element * - * { empty }"), "rnc/syntax");
+        assert_eq!(code("element * - * { empty }"), "rnc/except-nesting");
+        assert_eq!(
+            code("namespace xmlns = \"x\" start = empty"),
+            "rnc/reserved-namespace"
+        );
         assert_eq!(code("\"\\x{D800}\""), "rnc/syntax");
         let Err(d) = parse_compact("element foo {\n  bar baz }", "t") else {
             panic!("accepted");
