@@ -608,6 +608,31 @@ fn real_schemas_round_trip() {
     }
 }
 
+/// trang's verdict on one file: `Some(true)` converted, `Some(false)` refused with a located
+/// error, `None` when trang itself failed to run (twice).
+fn run_trang(
+    trang: &std::path::Path,
+    input: &std::path::Path,
+    output: &std::path::Path,
+) -> Option<bool> {
+    for _ in 0..2 {
+        let Ok(out) = std::process::Command::new(trang)
+            .arg(input)
+            .arg(output)
+            .output()
+        else {
+            continue;
+        };
+        if out.status.success() {
+            return Some(true);
+        }
+        if String::from_utf8_lossy(&out.stderr).contains(": error:") {
+            return Some(false);
+        }
+    }
+    None
+}
+
 /// Inputs beyond the suite where trang, when installed, is the oracle: trang and teikit must
 /// both accept (with the same meaning) or both refuse.
 #[test]
@@ -705,28 +730,39 @@ fn trang_agrees_on_tricky_inputs() {
         "namespace a = \"http://relaxng.org/ns/compatibility/annotations/1.0\"\n## doc\nstart = [ a:defaultValue = \"x\" ] attribute b { text }",
     ];
     let dir = tempfile::tempdir().unwrap();
-    let handles: Vec<_> = cases
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let input = dir.path().join(format!("t{i}.rnc"));
-            let output = dir.path().join(format!("t{i}.rng"));
-            std::fs::write(&input, c).unwrap();
-            std::fs::write(dir.path().join("x.rnc"), "start = notAllowed\n").unwrap();
-            let child = std::process::Command::new(&trang)
-                .arg(&input)
-                .arg(&output)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            (i, child, output)
-        })
-        .collect();
+    std::fs::write(dir.path().join("x.rnc"), "start = notAllowed\n").unwrap();
+    // A few trang processes at a time: many JVMs at once can fail for want of memory.
+    let verdicts: Vec<Option<bool>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let (trang, dir) = (&trang, dir.path());
+                scope.spawn(move || {
+                    (0..cases.len())
+                        .filter(|i| i % 4 == w)
+                        .map(|i| {
+                            let input = dir.join(format!("t{i}.rnc"));
+                            std::fs::write(&input, cases[i]).unwrap();
+                            (i, run_trang(trang, &input, &dir.join(format!("t{i}.rng"))))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all = vec![None; cases.len()];
+        for w in workers {
+            for (i, v) in w.join().unwrap() {
+                all[i] = v;
+            }
+        }
+        all
+    });
     let mut problems = Vec::new();
-    for (i, mut child, output) in handles {
-        let c = cases[i];
-        let trang_ok = child.wait().unwrap().success();
+    for (i, c) in cases.iter().enumerate() {
+        let Some(trang_ok) = verdicts[i] else {
+            println!("trang_agrees_on_tricky_inputs: trang did not run on {c:?}, case skipped");
+            continue;
+        };
+        let output = dir.path().join(format!("t{i}.rng"));
         let ours = parse_compact(c, "t.rnc");
         match (trang_ok, ours) {
             (true, Ok(xml)) => {

@@ -551,6 +551,8 @@ struct Pat {
     follow: Vec<AElem>,
     /// Written inside parentheses in the compact syntax (kept to decide unwrapping).
     paren: bool,
+    /// `#` comments just before it, kept as XML comments.
+    comments: Vec<String>,
 }
 
 impl Pat {
@@ -560,6 +562,7 @@ impl Pat {
             ann: Ann::default(),
             follow: Vec::new(),
             paren: false,
+            comments: Vec::new(),
         }
     }
 }
@@ -1266,13 +1269,20 @@ impl Parser {
                     format!("cannot mix `{op}` and `{p}` without parentheses"),
                 ));
             }
+            // a comment before the operator belongs to the operand after it
+            let pending = self.take_comments();
             self.bump();
-            let (next, exc) = self.particle()?;
+            let (mut next, exc) = self.particle()?;
             if exc {
                 return Err(syntax(
                     self.span(),
                     "a datatype with `-` except must be parenthesized before combining it",
                 ));
+            }
+            if !pending.is_empty() {
+                let mut all = pending;
+                all.append(&mut next.comments);
+                next.comments = all;
             }
             items.push(next);
         }
@@ -1286,6 +1296,17 @@ impl Parser {
 
     /// A particle: annotated primary, possibly repeated; or an annotated data except (`true`).
     fn particle(&mut self) -> PResult<(Pat, bool)> {
+        let comments = self.take_comments();
+        let (mut p, exc) = self.particle_inner()?;
+        if !comments.is_empty() {
+            let mut all = comments;
+            all.append(&mut p.comments);
+            p.comments = all;
+        }
+        Ok((p, exc))
+    }
+
+    fn particle_inner(&mut self) -> PResult<(Pat, bool)> {
         let ann = self.lead()?;
         let sp = self.span();
         let mut p = self.primary()?;
@@ -1751,6 +1772,15 @@ impl XNode {
     fn push(&mut self, n: XNode) {
         self.children.push(XChild::Elem(n));
     }
+
+    /// A comment standing where an element could (written by `write_xml`).
+    fn comment(text: &str) -> Self {
+        XNode {
+            name: COMMENT.to_string(),
+            attrs: Vec::new(),
+            children: vec![XChild::Text(text.to_string())],
+        }
+    }
 }
 
 fn escape_text(s: &str, out: &mut String) {
@@ -1781,11 +1811,29 @@ fn escape_attr(s: &str, out: &mut String) {
 
 /// Serialises with two-space indentation of element-only content; mixed or text content is
 /// written inline so that no whitespace is added to it.
+/// The name that marks an [`XNode`] as a comment (not an XML name, so never an element's).
+const COMMENT: &str = "!--";
+
 fn write_xml(n: &XNode, indent: usize, inline: bool, out: &mut String) {
     if !inline {
         for _ in 0..indent {
             out.push_str("  ");
         }
+    }
+    if n.name == COMMENT {
+        let text: String = n
+            .children
+            .iter()
+            .map(|c| match c {
+                XChild::Text(t) => t.as_str(),
+                _ => "",
+            })
+            .collect();
+        write_comment(&text, out);
+        if !inline {
+            out.push('\n');
+        }
+        return;
     }
     out.push('<');
     out.push_str(&n.name);
@@ -1927,7 +1975,7 @@ impl XmlOut<'_> {
                 let mut v = Vec::new();
                 self.pattern(p, s.default_ns.as_ref(), &mut v);
                 v.into_iter()
-                    .next()
+                    .find(|n| n.name != COMMENT)
                     .unwrap_or_else(|| XNode::new("notAllowed"))
             }
             Body::Grammar(comps) => {
@@ -2023,6 +2071,9 @@ impl XmlOut<'_> {
         let mut v = Vec::new();
         match &p.kind {
             PatKind::Group(items) if multi && p.ann.is_empty() && p.follow.is_empty() => {
+                for c in &p.comments {
+                    v.push(XNode::comment(c));
+                }
                 for i in items {
                     self.pattern(i, inh, &mut v);
                 }
@@ -2042,6 +2093,9 @@ impl XmlOut<'_> {
     }
 
     fn pattern(&self, p: &Pat, inh: Option<&String>, out: &mut Vec<XNode>) {
+        for c in &p.comments {
+            out.push(XNode::comment(c));
+        }
         let simple = |name: &str| XNode::new(name);
         let mut n = match &p.kind {
             PatKind::Element(nc, b) => {
@@ -2053,8 +2107,10 @@ impl XmlOut<'_> {
             PatKind::Attribute(nc, b) => {
                 let mut n = XNode::new("attribute");
                 self.name_for(&mut n, nc, inh, true);
-                let plain_text =
-                    matches!(b.kind, PatKind::Text) && b.ann.is_empty() && b.follow.is_empty();
+                let plain_text = matches!(b.kind, PatKind::Text)
+                    && b.ann.is_empty()
+                    && b.follow.is_empty()
+                    && b.comments.is_empty();
                 if !plain_text {
                     self.body(b, inh, &mut n, false);
                 }
@@ -2124,7 +2180,8 @@ impl XmlOut<'_> {
                     let mut en = XNode::new("except");
                     match &e.kind {
                         PatKind::Choice(items) if e.ann.is_empty() && e.follow.is_empty() => {
-                            let mut kids = Vec::new();
+                            let mut kids: Vec<XNode> =
+                                e.comments.iter().map(|c| XNode::comment(c)).collect();
                             for i in items {
                                 self.pattern(i, inh, &mut kids);
                             }
@@ -2669,7 +2726,38 @@ fn x_pats(items: Vec<(roxmltree::Node, Vec<AElem>)>, ctx: &XCtx) -> XResult<Vec<
     Ok(v)
 }
 
+/// The comments between a pattern element and the element before it in its parent.
+fn comments_before(node: roxmltree::Node) -> Vec<String> {
+    if !node.parent().is_some_and(|p| p.is_element()) {
+        return Vec::new();
+    }
+    let mut v = Vec::new();
+    let mut sib = node.prev_sibling();
+    while let Some(n) = sib {
+        if n.is_element() {
+            break;
+        }
+        if n.is_comment() {
+            v.push(n.text().unwrap_or("").trim().to_string());
+        }
+        sib = n.prev_sibling();
+    }
+    v.reverse();
+    v
+}
+
 fn x_pat(node: roxmltree::Node, ctx: &XCtx, follow: Vec<AElem>) -> XResult<Pat> {
+    let comments = comments_before(node);
+    let mut p = x_pat_inner(node, ctx, follow)?;
+    if !comments.is_empty() {
+        let mut all = comments;
+        all.append(&mut p.comments);
+        p.comments = all;
+    }
+    Ok(p)
+}
+
+fn x_pat_inner(node: roxmltree::Node, ctx: &XCtx, follow: Vec<AElem>) -> XResult<Pat> {
     let ctx = enter_ctx(node, ctx)?;
     let k = kids(node, ctx.depth)?;
     let ann = Ann {
@@ -3334,10 +3422,24 @@ impl CWriter {
         let lead = self.lead(&p.ann, ind)?;
         let follow = self.follow(&p.follow, ind)?;
         let core = self.core(p, ind, paren)?;
-        Ok(if paren {
+        let body = if paren {
             format!("{lead}({core}){follow}")
         } else {
             format!("{lead}{core}{follow}")
+        };
+        if p.comments.is_empty() {
+            return Ok(body);
+        }
+        let mut s = String::new();
+        for c in &p.comments {
+            s.push_str(&comment_lines(c, ind));
+            s.push_str(&ws(ind));
+        }
+        // before a repeated or excepted operand a comment would attach to the whole particle
+        Ok(if pos == Pos::Primary {
+            format!("({s}{body})")
+        } else {
+            s + &body
         })
     }
 
