@@ -682,6 +682,8 @@ fn trang_agrees_on_tricky_inputs() {
         "datatypes xsd = \"http://other\"\nelement a { xsd:x }",
         "element a { xsd:string \"x\" { } }",
         "element a { text } >> b [ ]",
+        "(element a { text } >> b [ ])",
+        "(element a { text } >> b [ ], empty)",
         "namespace x = inherit\nelement x:a { empty }",
         "default namespace = inherit\nelement a { empty }",
         "namespace local = \"\"\nelement local:a { attribute local:b { text } }",

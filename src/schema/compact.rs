@@ -634,6 +634,8 @@ struct Parser {
     decl_order: Vec<(String, Ns)>,
     dt_order: Vec<(String, String)>,
     default_prefix: Option<String>,
+    /// Where the last `>>` was, for the top-level check.
+    last_follow: Option<Span>,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -654,6 +656,7 @@ impl Parser {
             decl_order: Vec::new(),
             dt_order: Vec::new(),
             default_prefix: None,
+            last_follow: None,
         }
     }
 
@@ -936,9 +939,9 @@ impl Parser {
             Ok((Vec::new(), Body::Grammar(all)))
         } else {
             let p = self.pattern()?;
-            if !p.follow.is_empty() && !p.paren {
+            if !p.follow.is_empty() {
                 return Err(syntax(
-                    self.span(),
+                    self.last_follow.unwrap_or_else(|| self.span()),
                     "a following annotation (`>>`) needs an enclosing pattern",
                 ));
             }
@@ -1125,7 +1128,7 @@ impl Parser {
     fn follow(&mut self) -> PResult<Vec<AElem>> {
         let mut v = Vec::new();
         while self.is_p(">>") {
-            self.bump();
+            self.last_follow = Some(self.bump().span);
             v.push(self.annotation_element(true)?);
         }
         Ok(v)
