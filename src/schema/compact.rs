@@ -636,6 +636,9 @@ struct Parser {
     default_prefix: Option<String>,
     /// Where the last `>>` was, for the top-level check.
     last_follow: Option<Span>,
+    /// True while reading the top-level pattern outside any braces, where following
+    /// annotations have no element to belong to (as jing/trang read the grammar).
+    no_follow: bool,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -657,6 +660,7 @@ impl Parser {
             dt_order: Vec::new(),
             default_prefix: None,
             last_follow: None,
+            no_follow: false,
         }
     }
 
@@ -938,7 +942,9 @@ impl Parser {
             all.extend(comps);
             Ok((Vec::new(), Body::Grammar(all)))
         } else {
+            self.no_follow = true;
             let p = self.pattern()?;
+            self.no_follow = false;
             if !p.follow.is_empty() {
                 return Err(syntax(
                     self.last_follow.unwrap_or_else(|| self.span()),
@@ -1128,6 +1134,13 @@ impl Parser {
     fn follow(&mut self) -> PResult<Vec<AElem>> {
         let mut v = Vec::new();
         while self.is_p(">>") {
+            if self.no_follow {
+                return Err(err_at(
+                    "rnc/annotation",
+                    self.span(),
+                    "a following annotation (`>>`) cannot stand in the top-level pattern outside braces",
+                ));
+            }
             self.last_follow = Some(self.bump().span);
             v.push(self.annotation_element(true)?);
         }
@@ -1137,6 +1150,13 @@ impl Parser {
     // -- grammar content ---------------------------------------------------------------------
 
     fn grammar_content(&mut self, in_include: bool) -> PResult<Vec<Comp>> {
+        let saved = std::mem::replace(&mut self.no_follow, false);
+        let r = self.grammar_content_inner(in_include);
+        self.no_follow = saved;
+        r
+    }
+
+    fn grammar_content_inner(&mut self, in_include: bool) -> PResult<Vec<Comp>> {
         self.enter()?;
         let mut comps = Vec::new();
         loop {
@@ -1348,7 +1368,10 @@ impl Parser {
 
     fn braced(&mut self) -> PResult<Pat> {
         self.expect_p("{")?;
-        let p = self.pattern()?;
+        let saved = std::mem::replace(&mut self.no_follow, false);
+        let p = self.pattern();
+        self.no_follow = saved;
+        let p = p?;
         self.expect_p("}")?;
         Ok(p)
     }
@@ -1370,7 +1393,11 @@ impl Parser {
                 self.bump();
                 match s.as_str() {
                     "element" | "attribute" => {
-                        let nc = self.name_class(s == "attribute")?;
+                        // annotations following a name class stay inside the element
+                        let saved = std::mem::replace(&mut self.no_follow, false);
+                        let nc = self.name_class(s == "attribute");
+                        self.no_follow = saved;
+                        let nc = nc?;
                         let body = self.braced()?;
                         if s == "element" {
                             PatKind::Element(nc, Box::new(body))
@@ -3728,6 +3755,23 @@ impl CWriter {
     }
 }
 
+/// Whether a top-level pattern has following annotations outside braces.
+fn has_top_follow(p: &Pat) -> bool {
+    !p.follow.is_empty()
+        || match &p.kind {
+            PatKind::Group(v) | PatKind::Interleave(v) | PatKind::Choice(v) => {
+                v.iter().any(has_top_follow)
+            }
+            PatKind::Optional(b) | PatKind::ZeroOrMore(b) | PatKind::OneOrMore(b) => {
+                has_top_follow(b)
+            }
+            PatKind::Data {
+                except: Some(e), ..
+            } => has_top_follow(e),
+            _ => false,
+        }
+}
+
 /// Writes RELAX NG XML syntax as readable compact syntax: declarations for the namespaces and
 /// datatype libraries used, two-space indentation, parentheses where precedence needs them,
 /// and annotations where the compact syntax can carry them.
@@ -3768,6 +3812,16 @@ fn write_compact_inner(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
         Body::Pattern(Box::new(
             x_pat(root, &ctx, Vec::new()).map_err(|d| vec![d])?,
         ))
+    };
+    // Following annotations outside braces cannot be written at the top level: such a
+    // pattern is written as the start of a grammar, which means the same (RELAX NG §4.18).
+    let body = match body {
+        Body::Pattern(p) if has_top_follow(&p) => Body::Grammar(vec![Comp::Start {
+            combine: Combine::Assign,
+            pat: *p,
+            ann: Ann::default(),
+        }]),
+        b => b,
     };
     let mut hints = BTreeMap::new();
     for n in doc.descendants().filter(|n| n.is_element()) {
@@ -4110,6 +4164,14 @@ mod tests {
             }
         }
         assert!(parsed > 20, "only {parsed} inputs parsed");
+    }
+
+    #[test]
+    fn top_level_following_annotation_is_written_inside_start() {
+        let x = format!("<group xmlns=\"{RNG_NS}\"><empty/><x xmlns=\"\"/><text/></group>");
+        let rnc = write_compact(&x).unwrap();
+        assert!(rnc.starts_with("start ="), "{rnc}");
+        xml(&rnc);
     }
 
     #[test]
