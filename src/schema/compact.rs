@@ -668,16 +668,32 @@ impl Parser {
         self.toks.last().map(|t| t.span).unwrap_or_default()
     }
 
-    /// Index of the next token that is not documentation.
+    /// Index of the next token that is not a comment. Documentation (`##`) is a token: it is
+    /// only allowed where initial annotations are (Compact Syntax §5.2), as jing/trang read it.
     fn idx(&self, from: usize) -> usize {
         let mut i = from;
-        while matches!(
-            self.toks.get(i).map(|t| &t.tok),
-            Some(Tok::Doc(_) | Tok::Comment(_))
-        ) {
+        while matches!(self.toks.get(i).map(|t| &t.tok), Some(Tok::Comment(_))) {
             i += 1;
         }
         i
+    }
+
+    /// The `n`th token ahead skipping documentation too, for deciding what comes next.
+    fn sig_at(&self, n: usize) -> &Tok {
+        let skip = |mut i: usize| {
+            while matches!(
+                self.toks.get(i).map(|t| &t.tok),
+                Some(Tok::Doc(_) | Tok::Comment(_))
+            ) {
+                i += 1;
+            }
+            i
+        };
+        let mut i = skip(self.pos);
+        for _ in 0..n {
+            i = skip(i + 1);
+        }
+        self.toks.get(i).map(|t| &t.tok).unwrap_or(&Tok::Eof)
     }
 
     fn peek_at(&self, n: usize) -> &Tok {
@@ -900,7 +916,7 @@ impl Parser {
         // Decide between a pattern and grammar content by looking past an initial annotation.
         // (one pass over the tokens: `peek_at` would make this quadratic)
         let mut k = 0;
-        if matches!(self.peek_at(0), Tok::P("[")) {
+        if matches!(self.sig_at(0), Tok::P("[")) {
             let mut level = 0usize;
             let mut i = self.pos;
             while let Some(t) = self.toks.get(i) {
@@ -924,13 +940,13 @@ impl Parser {
                 i += 1;
             }
         }
-        let grammar = match self.peek_at(k) {
+        let grammar = match self.sig_at(k) {
             Tok::Eof => true,
             Tok::Ident(s, false) if s == "start" || s == "div" || s == "include" => true,
             Tok::Ident(s, esc) if *esc || !is_keyword(s) => {
-                matches!(self.peek_at(k + 1), Tok::P("=" | "|=" | "&=" | "["))
+                matches!(self.sig_at(k + 1), Tok::P("=" | "|=" | "&=" | "["))
             }
-            Tok::CName(..) => matches!(self.peek_at(k + 1), Tok::P("[")),
+            Tok::CName(..) => matches!(self.sig_at(k + 1), Tok::P("[")),
             _ => false,
         };
         if grammar {
