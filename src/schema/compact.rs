@@ -18,6 +18,9 @@
 //! `rnc/xml-syntax` (input that is not RELAX NG XML syntax) and `rnc/unrepresentable`
 //! (XML syntax the compact syntax cannot express); `rnc/internal` if the translator failed.
 //!
+//! `#` comments become XML comments where they stand before a definition or a pattern (and
+//! XML comments there become `#` comments when writing); elsewhere they are dropped.
+//!
 //! This module must not touch the filesystem: `include` and `external` hrefs are copied into the
 //! output unchanged for the caller to resolve. It never panics on any input; nesting deeper
 //! than [`MAX_DEPTH`] is refused with `rnc/too-deep`.
@@ -38,7 +41,8 @@ pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 pub const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns";
 /// The XML Schema datatypes library, predeclared as `xsd` (Compact Syntax §4).
 pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema-datatypes";
-/// Deepest nesting of patterns, name classes and annotations accepted before `rnc/too-deep`.
+/// Deepest recursion accepted before `rnc/too-deep`: parser levels in the compact syntax (a
+/// nested `element { }` takes two), elements in the XML syntax.
 pub const MAX_DEPTH: usize = 200;
 
 const KEYWORDS: &[&str] = &[
@@ -2463,7 +2467,9 @@ fn schema_to_xml(s: &Schema) -> String {
 
 /// Parses RELAX NG compact syntax and returns the equivalent RELAX NG XML syntax.
 ///
-/// `name` is the schema's name for messages only. Errors carry byte spans into `text`.
+/// `name` identifies the schema (its path, say) to the caller; diagnostics do not repeat it,
+/// since they carry byte spans into `text` that the caller prints with the path. `include` and
+/// `external` hrefs are kept as written (still `.rnc`): resolving them is the caller's job.
 pub fn parse_compact(text: &str, name: &str) -> Result<String, Vec<Diagnostic>> {
     let _ = name;
     with_stack(|| {
@@ -3796,8 +3802,10 @@ pub fn write_compact(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
 }
 
 fn write_compact_inner(rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
+    // Internal DTD entities are expanded by roxmltree, so the tree size is bounded.
     let opts = roxmltree::ParsingOptions {
         allow_dtd: true,
+        nodes_limit: 2_000_000,
         ..roxmltree::ParsingOptions::default()
     };
     let doc = roxmltree::Document::parse_with_options(rng_xml, opts).map_err(|e| {
