@@ -766,12 +766,13 @@ fn trang_agrees_on_tricky_inputs() {
     std::fs::write(dir.path().join("x.rnc"), "start = notAllowed\n").unwrap();
     // A few trang processes at a time: many JVMs at once can fail for want of memory.
     let verdicts: Vec<Option<bool>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..4)
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+        let workers: Vec<_> = (0..n)
             .map(|w| {
                 let (trang, dir) = (&trang, dir.path());
                 scope.spawn(move || {
                     (0..cases.len())
-                        .filter(|i| i % 4 == w)
+                        .filter(|i| i % n == w)
                         .map(|i| {
                             let input = dir.join(format!("t{i}.rnc"));
                             std::fs::write(&input, cases[i]).unwrap();
