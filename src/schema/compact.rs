@@ -4198,6 +4198,43 @@ mod tests {
         xml(&rnc);
     }
 
+    /// A schema touching most of the compact syntax, for the snapshots of both outputs.
+    const SAMPLE: &str = r#"# A sample schema.
+default namespace = "http://example.com/ns"
+namespace xlink = "http://www.w3.org/1999/xlink"
+namespace a = "http://relaxng.org/ns/compatibility/annotations/1.0"
+datatypes d = "http://example.com/datatypes"
+
+## The root.
+start = doc
+doc =
+  element doc {
+    [ a:defaultValue = "1" ] attribute version { xsd:decimal { minInclusive = "1" } }?,
+    attribute xlink:href { xsd:anyURI }?,
+    (head? & body+),
+    element * - (xlink:* | doc) { any }*
+  }
+head |= element head { text, (string - ("x" | "y")) >> a:note [ "not x or y" ] }
+body &= element body { mixed { (inline | list { d:word+ })* } }
+inline = element b | i { inline* } | notAllowed
+any = mixed { (element * { any } | attribute * { text })* }
+div {
+  # a comment
+  \start |= element alt { "a" | token "b" | string "c" }
+}
+"#;
+
+    #[test]
+    fn snapshot_compact_to_xml() {
+        insta::assert_snapshot!("compact_to_xml", xml(SAMPLE));
+    }
+
+    #[test]
+    fn snapshot_xml_to_compact() {
+        let rnc = write_compact(&xml(SAMPLE)).unwrap();
+        insta::assert_snapshot!("xml_to_compact", rnc);
+    }
+
     #[test]
     fn writer_rejects_non_rng() {
         assert!(write_compact("<foo/>").is_err());
