@@ -9,6 +9,8 @@
 pub mod diag;
 pub mod source;
 
+pub mod schema;
+
 pub mod register;
 pub mod tei;
 
