@@ -42,6 +42,9 @@ struct Ctx<'a> {
     unknown: BTreeMap<String, (usize, usize)>,
     /// The source line of the paragraph being written.
     line: usize,
+    /// Editorial and gloss notes so far, numbered `e1`, `e2`, ... and `g1`, `g2`, ...
+    editorial_notes: usize,
+    gloss_notes: usize,
     /// Warnings found while writing: (code, message, source line).
     problems: Vec<(&'static str, String, usize)>,
     stats: BTreeMap<&'static str, usize>,
@@ -136,13 +139,20 @@ impl Ctx<'_> {
                     parent.push(el);
                 }
                 Inline::Sic(w) => parent.push(Element::new("sic").text(w.clone())),
-                Inline::Editorial(t) => parent.push(
-                    Element::new("note")
-                        .attr("type", "editorial")
-                        .text(t.clone()),
-                ),
+                Inline::Editorial(t) => {
+                    self.editorial_notes += 1;
+                    parent.push(
+                        Element::new("note")
+                            .attr("type", "editorial")
+                            .attr("n", format!("e{}", self.editorial_notes))
+                            .text(t.clone()),
+                    )
+                }
                 Inline::Gloss(children) => {
-                    let mut el = Element::new("note").attr("type", "gloss");
+                    self.gloss_notes += 1;
+                    let mut el = Element::new("note")
+                        .attr("type", "gloss")
+                        .attr("n", format!("g{}", self.gloss_notes));
                     self.render(&mut el, children);
                     parent.push(el);
                 }
@@ -260,6 +270,8 @@ pub fn write(
         unknown: BTreeMap::new(),
         line: 0,
         problems: Vec::new(),
+        editorial_notes: 0,
+        gloss_notes: 0,
         stats: BTreeMap::new(),
         dateline_dates: Vec::new(),
         dateline_place: None,
@@ -943,7 +955,7 @@ fn editorial_decl() -> Element {
     let p = |text: &str| Element::new("p").text(text);
     Element::new("editorialDecl")
         .child(Element::new("correction").child(p(
-            "Square brackets in the source are the translator's or editor's voice. Words added to a sentence are encoded as supplied (reason \"clarification\"); letters completing a word as supplied inside the word (reason \"incomplete\"); [illegible] and similar as gap with reason \"illegible\", the bracket's words kept in desc; [...] and […] as gap with reason \"omitted\"; [sic] as sic on the preceding word, followed by an editorial note keeping the word \"sic\"; a bracketed name after a name as a note of type \"gloss\"; a reading followed by a question mark as unclear with cert \"low\"; remarks such as [handwritten] or [signature] as notes of type \"editorial\".",
+            "Square brackets in the source are the translator's or editor's voice. Words added to a sentence are encoded as supplied (reason \"clarification\"); letters completing a word as supplied inside the word (reason \"incomplete\"); [illegible] and similar as gap with reason \"illegible\", the bracket's words kept in desc; [...] and […] as gap with reason \"omitted\"; [sic] as sic on the preceding word, followed by an editorial note keeping the word \"sic\"; a bracketed name after a name as a note of type \"gloss\"; a reading followed by a question mark as unclear with cert \"low\"; remarks such as [handwritten] or [signature] as notes of type \"editorial\". Footnotes keep their number in @n; editorial notes are numbered e1, e2, ... and glosses g1, g2, ... in @n.",
         )))
         .child(Element::new("normalization").child(p(
             "Runs of white space within a line are collapsed to one space. Dates are normalised to ISO 8601 in @when, @from/@to or @notBefore/@notAfter; a day and month given without a year take the year of the document's date, marked with @evidence=\"internal\" and @resp pointing to teikit.",
