@@ -13,5 +13,6 @@ pub mod register;
 pub mod tei;
 
 pub mod convert;
+pub mod export;
 
 pub mod cli;
