@@ -4,7 +4,7 @@
 //!
 //! Owns the CMIF file: `titleStmt` (title, editor), `publicationStmt` (publisher, the edition's
 //! URL as `idno[@type='url']`, the export date, licence), the edition as one `sourceDesc/bibl`
-//! whose `@xml:id` is a UUID (version 5, derived from the URL, RFC 9562 §5.5: the same edition
+//! whose `@xml:id` is `uuid-` and a UUID (version 5, derived from the URL, RFC 9562 §5.5: the same edition
 //! always gets the same id) referenced by every `correspDesc/@source`, and each `correspDesc` with
 //! its actions: names with the authority URI of their register entry as `@ref` (CMIF accepts only
 //! authority URIs there, never local pointers), dates with their normalised attributes only.
@@ -79,7 +79,9 @@ pub fn to_cmif(
         None if !h.editors.is_empty() => h.editors.iter().map(|e| e.name.clone()).collect(),
         None => vec![publisher.clone()],
     };
-    let bibl_id = uuid_v5_url(url);
+    // An xml:id is an NCName, which cannot start with a digit (XML Namespaces §3); the prefix
+    // keeps the UUID the CMIF Schematron (W0001) looks for.
+    let bibl_id = format!("uuid-{}", uuid_v5_url(url));
     let title = if h.title.is_empty() {
         "Correspondence metadata".to_string()
     } else {
@@ -200,9 +202,9 @@ pub fn to_cmif(
     super::not_carried(
         report,
         format!(
-            "cmif carries correspondence metadata only; not carried: the text ({} blocks), {} notes and the register's other entries",
-            edition.blocks.len(),
-            edition.notes.len()
+            "cmif carries correspondence metadata only; not carried: the text ({}), {} and the register's other entries",
+            super::plural(edition.blocks.len(), "block"),
+            super::plural(edition.notes.len(), "note")
         ),
     );
     let root = Element::new("TEI")

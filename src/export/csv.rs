@@ -124,9 +124,9 @@ pub fn mentions(edition: &Edition, report: &mut Report) -> String {
     }
     let markup = super::markup_counts(edition);
     let mut lost = vec![format!(
-        "the text of {} blocks and {} notes",
-        edition.blocks.len(),
-        edition.notes.len()
+        "the text of {} and {}",
+        super::plural(edition.blocks.len(), "block"),
+        super::plural(edition.notes.len(), "note")
     )];
     lost.push("the header".to_string());
     if !markup.is_empty() {
@@ -135,7 +135,8 @@ pub fn mentions(edition: &Edition, report: &mut Report) -> String {
     super::not_carried(
         report,
         format!(
-            "csv carries {rows} mentions only; not carried: {}",
+            "csv carries {} only; not carried: {}",
+            super::plural(rows, "mention"),
             lost.join("; ")
         ),
     );

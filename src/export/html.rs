@@ -494,7 +494,19 @@ pub fn to_html(edition: &Edition, links: &Links, report: &mut Report) -> String 
         .filter(|(k, _)| {
             !matches!(
                 k.as_str(),
-                "supplied" | "gap" | "unclear" | "del" | "lb" | "hi" | "c"
+                "supplied"
+                    | "gap"
+                    | "unclear"
+                    | "del"
+                    | "lb"
+                    | "hi"
+                    | "c"
+                    | "salute"
+                    | "dateline"
+                    | "signed"
+                    | "address"
+                    | "opener"
+                    | "closer"
             )
         })
         .collect();

@@ -181,6 +181,15 @@ pub(crate) fn format_counts(m: &std::collections::BTreeMap<String, usize>) -> St
         .join(", ")
 }
 
+/// "1 note", "2 notes".
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 pub(crate) fn not_carried(report: &mut Report, message: String) {
     report.push(Diagnostic::warning("export/not-carried", message));
 }

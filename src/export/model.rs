@@ -7,7 +7,8 @@
 //! a block's text: the reading string of an element is its descendant text with `note` left out
 //! (notes become separate entries anchored where they stood, TEI Guidelines 3.9 "Notes,
 //! Annotation, and Indexing"), `lb`, `pb`, `cb` (unless `@break="no"`, TEI Guidelines 3.11.3
-//! "Milestone Elements") and `space` read as a space, and XML white space collapsed as XPath's
+//! "Milestone Elements") and `space` read as a space, chunk-level elements inside a block
+//! (`WORD_BOUNDARIES`) read with a space before and after, and XML white space collapsed as XPath's
 //! `normalize-space()` does. Offsets are counted in Unicode code points.
 //! It must not write any output format, read files or know about teikit's own source layouts.
 
@@ -435,6 +436,20 @@ fn attributes(n: &Node) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Chunk-level elements (TEI Guidelines 1.3.2, the `model.pLike`, `model.divLike`,
+/// `model.divTopPart`/`model.divBottomPart` and `model.addrPart` classes, and `seg`): inside a
+/// block they read with a space before and after, so that `<salute>` after a `<seg>` of a
+/// letterhead, or `<signed>` after a `<dateline>`, never glue two words together.
+pub const WORD_BOUNDARIES: &[&str] = &[
+    "p", "ab", "head", "l", "lg", "item", "list", "label", "div", "opener", "closer", "salute",
+    "signed", "dateline", "postscript", "byline", "trailer", "address", "addrLine", "seg",
+    "table", "row", "cell", "fw", "figure",
+];
+
+fn is_boundary(n: &Node) -> bool {
+    is_tei(n) && WORD_BOUNDARIES.contains(&n.tag_name().name())
+}
+
 /// True for the empty elements that read as a space: line, page and column beginnings (unless
 /// `@break="no"`) and `space`.
 fn reads_as_space(n: &Node) -> bool {
@@ -464,6 +479,10 @@ fn collect_reading(n: Node, out: &mut String) {
                 out.push(' ');
             } else if is_tei(&c) && c.tag_name().name() == "note" {
                 continue;
+            } else if is_boundary(&c) {
+                out.push(' ');
+                collect_reading(c, out);
+                out.push(' ');
             } else {
                 collect_reading(c, out);
             }
@@ -976,11 +995,15 @@ fn read_entry(item: Node, id: String, type_: EntryType) -> Entry {
                 .filter(|_| i.attribute("type") == Some("URL"))
                 .or_else(|| attr(&i, "type"));
             let value = reading_string(i);
-            let uri = Identifier {
-                scheme: scheme.clone().unwrap_or_default(),
-                value: value.clone(),
-            }
-            .uri();
+            let uri = if value.starts_with("http://") || value.starts_with("https://") {
+                Some(value.clone())
+            } else {
+                Identifier {
+                    scheme: scheme.clone().unwrap_or_default(),
+                    value: value.clone(),
+                }
+                .uri()
+            };
             EntryIdentifier {
                 type_: scheme,
                 value,
@@ -1248,10 +1271,20 @@ fn walk_raw<'a, 'i>(n: Node<'a, 'i>, raw: &mut RawText<'a, 'i>) {
                 }
                 continue;
             }
+            let boundary = is_boundary(&c);
+            if boundary {
+                raw.chars.push(' ');
+                if let Some(s) = raw.spans.get_mut(index) {
+                    s.0 = start + 1;
+                }
+            }
             walk_raw(c, raw);
             let end = raw.chars.len();
             if let Some(s) = raw.spans.get_mut(index) {
                 s.1 = end;
+            }
+            if boundary {
+                raw.chars.push(' ');
             }
         }
     }
