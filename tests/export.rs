@@ -107,7 +107,14 @@ fn founding_cmif_is_valid_against_the_cmif_relax_ng() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cmif.xml");
-    let mut args = vec!["export", "--to", "cmif", FOUNDING, "-o", out.to_str().unwrap()];
+    let mut args = vec![
+        "export",
+        "--to",
+        "cmif",
+        FOUNDING,
+        "-o",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(CMIF_FLAGS);
     let r = run(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -131,30 +138,37 @@ fn founding_cmif_is_valid_against_the_cmif_relax_ng() {
         .unwrap()
         .attribute(("http://www.w3.org/XML/1998/namespace", "id"))
         .unwrap();
-    let uuid = regex::Regex::new("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let uuid =
+        regex::Regex::new("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
     assert!(uuid.is_match(bibl));
     for desc in doc.descendants().filter(|n| n.has_tag_name("correspDesc")) {
         assert_eq!(desc.attribute("source"), Some(format!("#{bibl}").as_str()));
         for t in ["sent", "received"] {
-            assert!(desc
-                .children()
-                .any(|a| a.has_tag_name("correspAction") && a.attribute("type") == Some(t)));
+            assert!(
+                desc.children()
+                    .any(|a| a.has_tag_name("correspAction") && a.attribute("type") == Some(t))
+            );
         }
     }
     for d in doc.descendants().filter(|n| n.has_tag_name("date")) {
-        assert!(["when", "from", "to", "notBefore", "notAfter"]
-            .iter()
-            .any(|a| d.attribute(*a).is_some()));
+        assert!(
+            ["when", "from", "to", "notBefore", "notAfter"]
+                .iter()
+                .any(|a| d.attribute(*a).is_some())
+        );
     }
     // Authority URIs where the register has them, never local pointers.
-    assert!(xml.contains("<placeName ref=\"http://www.wikidata.org/entity/Q649\">Moscow</placeName>"));
+    assert!(
+        xml.contains("<placeName ref=\"http://www.wikidata.org/entity/Q649\">Moscow</placeName>")
+    );
     assert!(!xml.contains("ref=\"#"));
 }
 
 #[test]
 fn schnitzler_cmif_is_valid_against_the_cmif_relax_ng() {
     let test = "schnitzler_cmif_is_valid_against_the_cmif_relax_ng";
-    let (Some(rng), Some(dir)) = (shared_file(test, CMIF_RNG), shared_file(test, SCHNITZLER)) else {
+    let (Some(rng), Some(dir)) = (shared_file(test, CMIF_RNG), shared_file(test, SCHNITZLER))
+    else {
         return;
     };
     let Some(jing) = jing(test) else { return };
@@ -163,7 +177,14 @@ fn schnitzler_cmif_is_valid_against_the_cmif_relax_ng() {
     for name in ["L00001.xml", "L00002.xml", "L00050.xml", "L00150.xml"] {
         let file = dir.join(name);
         let target = out.path().join(name);
-        let mut args = vec!["export", "--to", "cmif", file.to_str().unwrap(), "-o", target.to_str().unwrap()];
+        let mut args = vec![
+            "export",
+            "--to",
+            "cmif",
+            file.to_str().unwrap(),
+            "-o",
+            target.to_str().unwrap(),
+        ];
         args.extend_from_slice(CMIF_FLAGS);
         let r = run(&args);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
@@ -172,7 +193,11 @@ fn schnitzler_cmif_is_valid_against_the_cmif_relax_ng() {
         assert!(!xml.contains("gnd/https:"), "{name}");
         written.push(target);
     }
-    let v = Command::new(jing).arg(&rng).args(&written).output().unwrap();
+    let v = Command::new(jing)
+        .arg(&rng)
+        .args(&written)
+        .output()
+        .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
 }
 
@@ -186,20 +211,47 @@ fn cmif_without_correspondence_is_exit_2_and_writes_nothing() {
     )
     .unwrap();
     let out = dir.path().join("out.xml");
-    let mut args = vec!["export", "--to", "cmif", input.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    let mut args = vec![
+        "export",
+        "--to",
+        "cmif",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(CMIF_FLAGS);
     let r = run(&args);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("no correspondence metadata"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no correspondence metadata"),
+        "{}",
+        r.stderr
+    );
     assert!(!out.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
 }
 
 #[test]
 fn cmif_names_missing_settings_and_reads_teikit_toml() {
-    let r = run(&["export", "--to", "cmif", FOUNDING, "--url", "https://example.org/x"]);
+    let r = run(&[
+        "export",
+        "--to",
+        "cmif",
+        FOUNDING,
+        "--url",
+        "https://example.org/x",
+    ]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("missing: publisher (--publisher), licence URI (--licence)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("missing: publisher (--publisher), licence URI (--licence)"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty());
 
     let dir = tempfile::tempdir().unwrap();
@@ -210,17 +262,41 @@ fn cmif_names_missing_settings_and_reads_teikit_toml() {
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_teikit"))
         .current_dir(dir.path())
-        .args(["export", "--to", "cmif", &founding(), "--date", DATE, "--publisher", "From the flag"])
+        .args([
+            "export",
+            "--to",
+            "cmif",
+            &founding(),
+            "--date",
+            DATE,
+            "--publisher",
+            "From the flag",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let xml = String::from_utf8(out.stdout).unwrap();
-    assert!(xml.contains(">From the flag</ref>"), "flags win over the file");
+    assert!(
+        xml.contains(">From the flag</ref>"),
+        "flags win over the file"
+    );
     assert!(xml.contains("<idno type=\"url\">https://example.org/file</idno>"));
 
     std::fs::write(dir.path().join("bad.toml"), "[cmif]\npublsher = \"x\"\n").unwrap();
     let bad = dir.path().join("bad.toml");
-    let r = run(&["export", "--to", "cmif", FOUNDING, "--config", bad.to_str().unwrap()]);
+    let r = run(&[
+        "export",
+        "--to",
+        "cmif",
+        FOUNDING,
+        "--config",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("publsher"), "{}", r.stderr);
 }
@@ -244,16 +320,34 @@ fn contract_stdin_force_exit_codes() {
     }
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), export("text", FOUNDING).stdout);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        export("text", FOUNDING).stdout
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("f.json");
     std::fs::write(&out, "keep").unwrap();
-    let r = run(&["export", "--to", "json", FOUNDING, "-o", out.to_str().unwrap()]);
+    let r = run(&[
+        "export",
+        "--to",
+        "json",
+        FOUNDING,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--force"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep");
-    let r = run(&["export", "--to", "json", FOUNDING, "-o", out.to_str().unwrap(), "--force"]);
+    let r = run(&[
+        "export",
+        "--to",
+        "json",
+        FOUNDING,
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+    ]);
     assert_eq!(r.code, 0);
     assert!(std::fs::read_to_string(&out).unwrap().starts_with('{'));
 
@@ -292,9 +386,30 @@ fn reading_string(n: roxmltree::Node) -> String {
 fn is_chunk(name: &str) -> bool {
     matches!(
         name,
-        "p" | "ab" | "head" | "l" | "lg" | "item" | "list" | "label" | "div" | "opener"
-            | "closer" | "salute" | "signed" | "dateline" | "postscript" | "byline" | "trailer"
-            | "address" | "addrLine" | "seg" | "table" | "row" | "cell" | "fw" | "figure"
+        "p" | "ab"
+            | "head"
+            | "l"
+            | "lg"
+            | "item"
+            | "list"
+            | "label"
+            | "div"
+            | "opener"
+            | "closer"
+            | "salute"
+            | "signed"
+            | "dateline"
+            | "postscript"
+            | "byline"
+            | "trailer"
+            | "address"
+            | "addrLine"
+            | "seg"
+            | "table"
+            | "row"
+            | "cell"
+            | "fw"
+            | "figure"
     )
 }
 
@@ -355,7 +470,11 @@ fn slice(text: &str, start: usize, len: usize) -> String {
 /// Words of the reading text: everything under `text` except the register lists in it.
 fn tei_words(doc: &roxmltree::Document) -> Vec<String> {
     let mut out = String::new();
-    for text in doc.root_element().children().filter(|c| c.has_tag_name("text")) {
+    for text in doc
+        .root_element()
+        .children()
+        .filter(|c| c.has_tag_name("text"))
+    {
         collect_words(text, &mut out);
     }
     words(&out)
@@ -379,7 +498,9 @@ fn collect_words(n: roxmltree::Node, out: &mut String) {
                 out.push(' ');
                 continue;
             }
-            if matches!(name, "lb" | "pb" | "cb") && c.attribute("break") != Some("no") || name == "space" {
+            if matches!(name, "lb" | "pb" | "cb") && c.attribute("break") != Some("no")
+                || name == "space"
+            {
                 out.push(' ');
                 continue;
             }
@@ -409,7 +530,10 @@ fn check_properties(validator: &jsonschema::Validator, file: &Path) -> usize {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .take(5)
         .collect();
-    assert!(errors.is_empty(), "{name}: JSON not valid against its schema: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "{name}: JSON not valid against its schema: {errors:#?}"
+    );
 
     // Every span's text equals the reading string of its element; so does every block's.
     let mut spans = 0;
@@ -425,11 +549,18 @@ fn check_properties(validator: &jsonschema::Validator, file: &Path) -> usize {
             for s in c["spans"].as_array().unwrap() {
                 let start = s["start"].as_u64().unwrap() as usize;
                 let len = s["length"].as_u64().unwrap() as usize;
-                assert!(start + len <= text.chars().count(), "{name}: span beyond its text");
+                assert!(
+                    start + len <= text.chars().count(),
+                    "{name}: span beyond its text"
+                );
                 let path = s["path"].as_str().unwrap();
                 let el = at_path(&doc, path);
                 assert_eq!(el.tag_name().name(), s["element"].as_str().unwrap());
-                assert_eq!(slice(text, start, len), reading_string(el), "{name}: {path}");
+                assert_eq!(
+                    slice(text, start, len),
+                    reading_string(el),
+                    "{name}: {path}"
+                );
                 spans += 1;
             }
         }
@@ -437,7 +568,9 @@ fn check_properties(validator: &jsonschema::Validator, file: &Path) -> usize {
     // Note anchors point into existing containers, within their text.
     for n in json["notes"].as_array().unwrap() {
         if let Some(a) = n["anchor"].as_object() {
-            let c = containers.get(a["container"].as_str().unwrap()).expect("anchor container");
+            let c = containers
+                .get(a["container"].as_str().unwrap())
+                .expect("anchor container");
             assert!(a["offset"].as_u64().unwrap() as usize <= c.chars().count());
         }
     }
@@ -446,14 +579,22 @@ fn check_properties(validator: &jsonschema::Validator, file: &Path) -> usize {
     let r = export("text", &name);
     assert_eq!(r.code, 0);
     let lost = missing(&multiset(&tei_words(&doc)), &multiset(&words(&r.stdout)));
-    assert!(lost.is_empty(), "{name}: words lost in the text export: {lost:?}");
+    assert!(
+        lost.is_empty(),
+        "{name}: words lost in the text export: {lost:?}"
+    );
 
     // The CSV parses with the documented columns, and its surface forms are the JSON's.
     let r = export("csv", &name);
     assert_eq!(r.code, 0);
     assert!(r.stdout.ends_with("\r\n") || r.stdout.is_empty());
     let mut reader = csv::ReaderBuilder::new().from_reader(r.stdout.as_bytes());
-    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
     assert_eq!(headers, MENTION_COLUMNS);
     for rec in reader.records() {
         let rec = rec.unwrap_or_else(|e| panic!("{name}: CSV does not parse: {e}"));
@@ -469,9 +610,20 @@ fn check_properties(validator: &jsonschema::Validator, file: &Path) -> usize {
     let mut reader = csv::ReaderBuilder::new().from_reader(r.stdout.as_bytes());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["id", "type", "name", "names", "identifiers", "uris", "mentions"]
+        [
+            "id",
+            "type",
+            "name",
+            "names",
+            "identifiers",
+            "uris",
+            "mentions"
+        ]
     );
-    assert_eq!(reader.records().count(), json["register"].as_array().unwrap().len());
+    assert_eq!(
+        reader.records().count(),
+        json["register"].as_array().unwrap().len()
+    );
     spans
 }
 
@@ -492,7 +644,14 @@ fn other_archive_documents_have_the_properties() {
         let out = dir
             .path()
             .join(Path::new(rel).with_extension("xml").file_name().unwrap());
-        let r = run(&["convert", src.to_str().unwrap(), "--date", DATE, "-o", out.to_str().unwrap()]);
+        let r = run(&[
+            "convert",
+            src.to_str().unwrap(),
+            "--date",
+            DATE,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
         assert_eq!(r.code, 0, "{rel}: {}", r.stderr);
         let spans = check_properties(&validator, &out);
         assert!(spans > 0, "{rel}");
@@ -542,10 +701,14 @@ fn assert_links_resolve(dir: &Path, page: &str) {
         let body = if file.is_empty() {
             html.clone()
         } else {
-            std::fs::read_to_string(dir.join(file)).unwrap_or_else(|_| panic!("{page}: {file} missing"))
+            std::fs::read_to_string(dir.join(file))
+                .unwrap_or_else(|_| panic!("{page}: {file} missing"))
         };
         if !frag.is_empty() {
-            assert!(body.contains(&format!("id=\"{frag}\"")), "{page}: #{frag} does not resolve");
+            assert!(
+                body.contains(&format!("id=\"{frag}\"")),
+                "{page}: #{frag} does not resolve"
+            );
         }
     }
 }
@@ -557,15 +720,34 @@ fn corpus_mode_writes_editions_and_an_index_in_date_order() {
     std::fs::create_dir(&input).unwrap();
     std::fs::copy(manifest_dir().join(FOUNDING), input.join("112971.xml")).unwrap();
     for rel in OTHERS {
-        let Some(src) = shared_file("corpus_mode_writes_editions_and_an_index_in_date_order", rel)
-        else {
+        let Some(src) = shared_file(
+            "corpus_mode_writes_editions_and_an_index_in_date_order",
+            rel,
+        ) else {
             continue;
         };
         let out = input.join(Path::new(rel).with_extension("xml").file_name().unwrap());
-        assert_eq!(run(&["convert", src.to_str().unwrap(), "--date", DATE, "-o", out.to_str().unwrap()]).code, 0);
+        assert_eq!(
+            run(&[
+                "convert",
+                src.to_str().unwrap(),
+                "--date",
+                DATE,
+                "-o",
+                out.to_str().unwrap()
+            ])
+            .code,
+            0
+        );
     }
     let outdir = dir.path().join("out");
-    let r = run(&["export", "--corpus", input.to_str().unwrap(), "-o", outdir.to_str().unwrap()]);
+    let r = run(&[
+        "export",
+        "--corpus",
+        input.to_str().unwrap(),
+        "-o",
+        outdir.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut names: Vec<String> = std::fs::read_dir(&outdir)
         .unwrap()
@@ -581,7 +763,10 @@ fn corpus_mode_writes_editions_and_an_index_in_date_order() {
     let index = std::fs::read_to_string(outdir.join("index.html")).unwrap();
     // Letters in date order: the dates listed are sorted.
     let date = regex::Regex::new(r#"<li><span class="ent-date">([^<]*)</span>"#).unwrap();
-    let dates: Vec<String> = date.captures_iter(&index).map(|c| c[1].to_string()).collect();
+    let dates: Vec<String> = date
+        .captures_iter(&index)
+        .map(|c| c[1].to_string())
+        .collect();
     let mut sorted = dates.clone();
     sorted.sort();
     assert_eq!(dates, sorted);
@@ -590,9 +775,22 @@ fn corpus_mode_writes_editions_and_an_index_in_date_order() {
     assert!(index.contains("id=\"idx-yugoslavia\""));
     assert!(index.contains("112971.html#idx-tito"));
     // Written again only with --force.
-    let r = run(&["export", "--corpus", input.to_str().unwrap(), "-o", outdir.to_str().unwrap()]);
+    let r = run(&[
+        "export",
+        "--corpus",
+        input.to_str().unwrap(),
+        "-o",
+        outdir.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 2);
-    let r = run(&["export", "--corpus", input.to_str().unwrap(), "-o", outdir.to_str().unwrap(), "--force"]);
+    let r = run(&[
+        "export",
+        "--corpus",
+        input.to_str().unwrap(),
+        "-o",
+        outdir.to_str().unwrap(),
+        "--force",
+    ]);
     assert_eq!(r.code, 0);
 }
 
@@ -600,7 +798,18 @@ fn corpus_mode_writes_editions_and_an_index_in_date_order() {
 fn founding_html_links_all_resolve() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("f.html");
-    assert_eq!(run(&["export", "--to", "html", FOUNDING, "-o", out.to_str().unwrap()]).code, 0);
+    assert_eq!(
+        run(&[
+            "export",
+            "--to",
+            "html",
+            FOUNDING,
+            "-o",
+            out.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
     assert_links_resolve(dir.path(), "f.html");
     let html = std::fs::read_to_string(&out).unwrap();
     // Self-contained: no scripts, no external resources.

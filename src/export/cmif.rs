@@ -253,9 +253,7 @@ fn name_element(
 }
 
 fn date_element(d: &DateValue) -> Option<Element> {
-    if d.sort_key().is_none() {
-        return None;
-    }
+    d.sort_key()?;
     let mut el = Element::new("date");
     for (k, v) in [
         ("when", &d.when),

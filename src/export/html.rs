@@ -113,7 +113,7 @@ dl.meta dd{margin:0}
 @media (max-width:30rem){dl.meta{grid-template-columns:minmax(0,1fr)}dl.meta dd{margin-bottom:.5rem}}
 .text p,.text div.block{margin:0 0 1em}
 .tei-opener,.tei-closer,.tei-salute,.tei-dateline,.tei-signed,.tei-address{font-style:italic}
-.tei-closer .tei-lb,.tei-opener .tei-lb,.tei-address .tei-lb{display:block}
+.tei-closer .tei-lb,.tei-opener .tei-lb,.tei-address .tei-lb,.tei-closer .tei-dateline,.tei-closer .tei-signed,.tei-opener .tei-dateline,.tei-address .tei-addrLine{display:block}
 .tei-supplied::before{content:"["}.tei-supplied::after{content:"]"}
 .tei-gap:empty::before{content:"[…]"}
 .tei-unclear::after{content:"(?)"}
@@ -127,7 +127,7 @@ sup.noteref a{padding:0 .1em;text-decoration:none}
 a:focus-visible{outline:2px solid #0b4f8a;outline-offset:2px}
 .notes ol{padding-left:1.5rem}
 .notes li{margin:0 0 .75em}
-a.back{text-decoration:none;margin-right:.35em}
+a.back{margin-right:.35em}
 .index ul{list-style:none;padding:0}
 .index li{margin:0 0 .75em}
 .index .forms,.index .ids,.index .mentions{display:block;font-family:system-ui,sans-serif;font-size:.9rem;color:var(--muted)}
@@ -395,7 +395,11 @@ pub fn to_html(edition: &Edition, links: &Links, report: &mut Report) -> String 
     for src in &h.sources {
         let mut v = esc(&src.text);
         for u in &src.urls {
-            if !src.text.contains(u.as_str()) {
+            let escaped = esc(u);
+            if u.starts_with("http") && v.contains(escaped.as_str()) {
+                // The URL as written in the citation becomes its link.
+                v = v.replacen(escaped.as_str(), &link_or_text(u), 1);
+            } else {
                 let _ = write!(v, " {}", link_or_text(u));
             }
         }
@@ -737,7 +741,9 @@ pub fn corpus_index(title: &str, docs: &[CorpusDocument]) -> String {
     s.push_str("</ol>\n</section>\n");
     // entries by (type, id): name, identifiers, documents
     type Key = (EntryType, String);
-    let mut entries: BTreeMap<Key, (String, Vec<String>, Vec<(String, String)>)> = BTreeMap::new();
+    // name, authority URIs, (link, document title) per document
+    type Across = (String, Vec<String>, Vec<(String, String)>);
+    let mut entries: BTreeMap<Key, Across> = BTreeMap::new();
     for d in &order {
         for e in &d.edition.register {
             if !matches!(
@@ -769,8 +775,7 @@ pub fn corpus_index(title: &str, docs: &[CorpusDocument]) -> String {
         "<section class=\"index\" aria-labelledby=\"index-h\"><h2 id=\"index-h\">Index</h2>\n",
     );
     for t in [EntryType::Person, EntryType::Place, EntryType::Org] {
-        let mut list: Vec<(&Key, &(String, Vec<String>, Vec<(String, String)>))> =
-            entries.iter().filter(|(k, _)| k.0 == t).collect();
+        let mut list: Vec<(&Key, &Across)> = entries.iter().filter(|(k, _)| k.0 == t).collect();
         if list.is_empty() {
             continue;
         }

@@ -441,9 +441,31 @@ fn attributes(n: &Node) -> BTreeMap<String, String> {
 /// block they read with a space before and after, so that `<salute>` after a `<seg>` of a
 /// letterhead, or `<signed>` after a `<dateline>`, never glue two words together.
 pub const WORD_BOUNDARIES: &[&str] = &[
-    "p", "ab", "head", "l", "lg", "item", "list", "label", "div", "opener", "closer", "salute",
-    "signed", "dateline", "postscript", "byline", "trailer", "address", "addrLine", "seg",
-    "table", "row", "cell", "fw", "figure",
+    "p",
+    "ab",
+    "head",
+    "l",
+    "lg",
+    "item",
+    "list",
+    "label",
+    "div",
+    "opener",
+    "closer",
+    "salute",
+    "signed",
+    "dateline",
+    "postscript",
+    "byline",
+    "trailer",
+    "address",
+    "addrLine",
+    "seg",
+    "table",
+    "row",
+    "cell",
+    "fw",
+    "figure",
 ];
 
 fn is_boundary(n: &Node) -> bool {
