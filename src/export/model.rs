@@ -1408,6 +1408,36 @@ mod tests {
     }
 
     #[test]
+    fn chunk_level_elements_never_glue_words() {
+        // Regression: a letterhead `seg` followed by `salute` read "MainHochgeehrter".
+        let xml = r#"<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><div><opener><seg>Frankfurt Main</seg><salute>Dear Sir!</salute></opener><closer>Yours<lb/>truly<signed>A. S.</signed></closer></div></body></text></TEI>"#;
+        let (ed, _) = read_edition(xml).unwrap();
+        assert_eq!(ed.blocks[0].text, "Frankfurt Main Dear Sir!");
+        assert_eq!(ed.blocks[1].text, "Yours truly A. S.");
+        let signed = &ed.blocks[1].spans[1];
+        assert_eq!((signed.start, signed.length), (12, 5));
+    }
+
+    #[test]
+    fn identifiers_that_are_uris_stay_as_they_are() {
+        // Regression: a GND idno holding a full URI was prefixed with the GND base again.
+        let xml = r#"<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><p>x</p></body></text><standOff><listPerson><person xml:id="s"><persName>S</persName><idno type="gnd">https://d-nb.info/gnd/118609807/</idno><idno type="gnd">118609807</idno></person></listPerson></standOff></TEI>"#;
+        let (ed, _) = read_edition(xml).unwrap();
+        let uris: Vec<_> = ed.register[0]
+            .identifiers
+            .iter()
+            .map(|i| i.uri.as_deref())
+            .collect();
+        assert_eq!(
+            uris,
+            [
+                Some("https://d-nb.info/gnd/118609807/"),
+                Some("https://d-nb.info/gnd/118609807")
+            ]
+        );
+    }
+
+    #[test]
     fn not_tei_is_an_error() {
         assert!(read_edition("<a/>").is_err());
         assert!(read_edition("<a").is_err());
