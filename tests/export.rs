@@ -795,6 +795,57 @@ fn corpus_mode_writes_editions_and_an_index_in_date_order() {
 }
 
 #[test]
+fn corpus_index_of_the_founding_edition_is_snapshot_tested() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("editions");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::copy(manifest_dir().join(FOUNDING), input.join("112971.xml")).unwrap();
+    let outdir = dir.path().join("out");
+    let r = run(&[
+        "export",
+        "--corpus",
+        input.to_str().unwrap(),
+        "-o",
+        outdir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let index = std::fs::read_to_string(outdir.join("index.html")).unwrap();
+    insta::assert_snapshot!("founding_corpus_index", index);
+    // The edition in a corpus links back to the index.
+    let page = std::fs::read_to_string(outdir.join("112971.html")).unwrap();
+    assert!(page.contains("<nav aria-label=\"Corpus\"><a href=\"index.html\">"));
+    // Usage errors: no output folder, a format other than html.
+    let r = run(&["export", "--corpus", input.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("-o OUTDIR"));
+    let r = run(&[
+        "export",
+        "--corpus",
+        input.to_str().unwrap(),
+        "--to",
+        "csv",
+        "-o",
+        outdir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn html_declares_the_document_language() {
+    let Some(dir) = shared_file("html_declares_the_document_language", SCHNITZLER) else {
+        return;
+    };
+    let r = export("html", dir.join("L00001.xml").to_str().unwrap());
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("<html lang=\"de-AT\">"));
+    assert!(
+        export("html", FOUNDING)
+            .stdout
+            .contains("<html lang=\"en\">")
+    );
+}
+
+#[test]
 fn founding_html_links_all_resolve() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("f.html");

@@ -305,7 +305,13 @@ pub fn to_html(edition: &Edition, links: &Links, report: &mut Report) -> String 
     } else {
         h.title.clone()
     };
-    let lang = edition.lang.clone().unwrap_or_else(|| "en".to_string());
+    // The page's language (WCAG 2.1 SC 3.1.1): the document's xml:lang, else the first language
+    // its header declares, else "und" (BCP 47: undetermined).
+    let lang = edition
+        .lang
+        .clone()
+        .or_else(|| h.languages.iter().find_map(|l| l.ident.clone()))
+        .unwrap_or_else(|| "und".to_string());
     let numbers = note_numbers(edition);
     let mut s = String::new();
     let _ = write!(
