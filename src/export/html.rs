@@ -768,13 +768,14 @@ pub fn corpus_index(title: &str, docs: &[CorpusDocument]) -> String {
                     }
                 }
             }
-            let title = if d.edition.header.title.is_empty() {
-                d.file.clone()
-            } else {
-                d.edition.header.title.clone()
+            // A short link text: the file's name and the document's date.
+            let stem = d.file.trim_end_matches(".html");
+            let label = match d.edition.date().and_then(|x| x.sort_key()) {
+                Some(date) => format!("{stem} ({date})"),
+                None => stem.to_string(),
             };
             slot.2
-                .push((format!("{}#{}", d.file, entry_anchor(&e.id)), title));
+                .push((format!("{}#{}", d.file, entry_anchor(&e.id)), label));
         }
     }
     s.push_str(
