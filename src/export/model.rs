@@ -14,7 +14,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use roxmltree::{Document, Node};
+use std::collections::HashMap;
+
+use roxmltree::{Document, Node, NodeId};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Report};
@@ -531,11 +533,68 @@ pub fn element_path(n: Node) -> String {
     format!("/{}", parts.join("/"))
 }
 
+/// How deeply elements may nest in a document `read_edition` accepts: far beyond any real TEI
+/// text, and low enough that reading it can never exhaust the stack.
+pub const MAX_DEPTH: usize = 1000;
+
+fn max_depth(doc: &Document) -> usize {
+    // Document order visits a parent before its children, so its depth is known.
+    let mut depths: HashMap<NodeId, usize> = HashMap::new();
+    let mut max = 0;
+    for n in doc.descendants() {
+        let d = n
+            .parent()
+            .and_then(|p| depths.get(&p.id()))
+            .copied()
+            .unwrap_or(0)
+            + usize::from(n.is_element());
+        max = max.max(d);
+        depths.insert(n.id(), d);
+    }
+    max
+}
+
+/// Every element's 1-based position among its same-named siblings, computed in one pass.
+fn sibling_positions(doc: &Document) -> HashMap<NodeId, usize> {
+    let mut out = HashMap::new();
+    for parent in doc.descendants() {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for c in parent.children().filter(|c| c.is_element()) {
+            let n = counts.entry(c.tag_name().name()).or_insert(0);
+            *n += 1;
+            out.insert(c.id(), *n);
+        }
+    }
+    out
+}
+
+/// `element_path` with positions looked up instead of counted.
+fn path_with(n: Node, positions: &HashMap<NodeId, usize>) -> String {
+    let mut parts = Vec::new();
+    let mut cur = Some(n);
+    while let Some(node) = cur {
+        if node.is_element() {
+            let pos = positions.get(&node.id()).copied().unwrap_or(1);
+            parts.push(format!("{}[{pos}]", node.tag_name().name()));
+        }
+        cur = node.parent();
+    }
+    parts.reverse();
+    format!("/{}", parts.join("/"))
+}
+
 /// Reads a TEI document into the export model. `Err` when the text is not well-formed XML or
 /// not a TEI document; parts of the document the model does not carry are warnings in the
 /// report (code `export/not-carried`).
 pub fn read_edition(xml: &str) -> Result<(Edition, Report), String> {
     let doc = Document::parse(xml).map_err(|e| format!("not well-formed XML: {e}"))?;
+    let depth = max_depth(&doc);
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "elements are nested {depth} levels deep; teikit export reads documents nested at most {MAX_DEPTH} levels deep"
+        ));
+    }
+    let positions = sibling_positions(&doc);
     let root = doc.root_element();
     if !(is_tei(&root)
         && (root.tag_name().name() == "TEI" || root.tag_name().name() == "teiCorpus"))
@@ -561,6 +620,7 @@ pub fn read_edition(xml: &str) -> Result<(Edition, Report), String> {
     };
     let mut reader = TextReader {
         ids: &ids,
+        positions: &positions,
         blocks: Vec::new(),
         notes: Vec::new(),
         divisions: Vec::new(),
@@ -1079,6 +1139,7 @@ const CONTAINERS: &[&str] = &[
 
 struct TextReader<'r> {
     ids: &'r BTreeSet<String>,
+    positions: &'r HashMap<NodeId, usize>,
     blocks: Vec<Block>,
     notes: Vec<Note>,
     divisions: Vec<String>,
@@ -1111,7 +1172,7 @@ impl<'r> TextReader<'r> {
                     self.blocks.push(Block {
                         id,
                         element: "#text".to_string(),
-                        path: element_path(n),
+                        path: path_with(n, self.positions),
                         division: self.divisions.clone(),
                         attributes: BTreeMap::new(),
                         text: t,
@@ -1165,7 +1226,7 @@ impl<'r> TextReader<'r> {
         self.blocks.push(Block {
             id: id.clone(),
             element: local(&n),
-            path: element_path(n),
+            path: path_with(n, self.positions),
             division: self.divisions.clone(),
             attributes: attributes(&n),
             text,
@@ -1195,7 +1256,7 @@ impl<'r> TextReader<'r> {
         self.notes.push(Note {
             id: id.clone(),
             n: attr(&n, "n").unwrap_or_else(|| position.to_string()),
-            path: element_path(n),
+            path: path_with(n, self.positions),
             attributes: attributes(&n),
             anchor,
             text,
@@ -1253,7 +1314,7 @@ impl<'r> TextReader<'r> {
                 length,
                 type_: span_type(&node),
                 element: local(&node),
-                path: element_path(node),
+                path: path_with(node, self.positions),
                 entry: resolve(ref_, self.ids),
                 attributes: attributes(&node),
             });
@@ -1435,6 +1496,18 @@ mod tests {
                 Some("https://d-nb.info/gnd/118609807")
             ]
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_crash() {
+        let n = MAX_DEPTH + 5;
+        let xml = format!(
+            r#"<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><p>{}x{}</p></body></text></TEI>"#,
+            "<hi>".repeat(n),
+            "</hi>".repeat(n)
+        );
+        let e = read_edition(&xml).unwrap_err();
+        assert!(e.contains("nested"), "{e}");
     }
 
     #[test]
