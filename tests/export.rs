@@ -35,7 +35,7 @@ const CMIF_FLAGS: &[&str] = &[
     DATE,
 ];
 const MENTION_COLUMNS: &[&str] = &[
-    "container",
+    "block",
     "offset",
     "length",
     "entity_id",

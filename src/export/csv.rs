@@ -5,8 +5,9 @@
 //! doubled (RFC 4180 §2, rules 1-7). It must not read files. A mention table cannot carry the
 //! text around its mentions, the notes' text or the header: that is reported as a warning.
 //!
-//! `csv` columns: `container` (block id `b1`.. or note id), `offset` and `length` (Unicode code
-//! points into that container's text in the JSON export), `entity_id` (the register entry, empty
+//! `csv` columns: `block` (the block id `b1`, `b2`, ..., or the note's id for a mention in a
+//! note), `offset` and `length` (Unicode code points into that block's or note's text in the
+//! JSON export), `entity_id` (the register entry, empty
 //! when the pointer does not resolve), `type` (person, place, org, work, event, name, date),
 //! `surface` (the text as written), `register_name` (the entry's preferred name), `ref` (the
 //! pointer as written), `date` (ISO value of a date: `@when`, else `from/to` or
@@ -23,7 +24,7 @@ use crate::diag::Report;
 
 /// The header row of `csv`.
 pub const MENTION_COLUMNS: [&str; 9] = [
-    "container",
+    "block",
     "offset",
     "length",
     "entity_id",
