@@ -814,7 +814,7 @@ fn corpus_index_of_the_founding_edition_is_snapshot_tested() {
     // The edition in a corpus links back to the index.
     let page = std::fs::read_to_string(outdir.join("112971.html")).unwrap();
     assert!(page.contains("<nav aria-label=\"Corpus\"><a href=\"index.html\">"));
-    // Usage errors: no output folder, a format other than html.
+    // Usage errors: no output folder, an unknown format.
     let r = run(&["export", "--corpus", input.to_str().unwrap()]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("-o OUTDIR"));
@@ -823,11 +823,65 @@ fn corpus_index_of_the_founding_edition_is_snapshot_tested() {
         "--corpus",
         input.to_str().unwrap(),
         "--to",
-        "csv",
+        "pdf",
         "-o",
         outdir.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 2);
+    // Other formats: one file per document, the same bytes as a single export.
+    let csv_dir = dir.path().join("csv");
+    let r = run(&[
+        "export",
+        "--corpus",
+        input.to_str().unwrap(),
+        "--to",
+        "csv-register",
+        "-o",
+        csv_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(csv_dir.join("112971.register.csv")).unwrap(),
+        export("csv-register", FOUNDING).stdout
+    );
+}
+
+#[test]
+fn schnitzler_corpus_cmif_is_one_valid_file() {
+    let test = "schnitzler_corpus_cmif_is_one_valid_file";
+    let (Some(rng), Some(dir)) = (shared_file(test, CMIF_RNG), shared_file(test, SCHNITZLER))
+    else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("cmif.xml");
+    let mut args = vec![
+        "export",
+        "--corpus",
+        dir.to_str().unwrap(),
+        "--to",
+        "cmif",
+        "-o",
+        file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(CMIF_FLAGS);
+    let r = run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let xml = std::fs::read_to_string(&file).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let descs: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("correspDesc"))
+        .collect();
+    assert_eq!(descs.len(), 150);
+    // Each letter links to its HTML edition under --url.
+    assert_eq!(
+        descs[0].attribute("ref"),
+        Some("https://example.org/teikit/editions/112971/L00001.html")
+    );
+    let Some(jing) = jing(test) else { return };
+    let v = Command::new(jing).arg(&rng).arg(&file).output().unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //! document that is not well-formed XML or not TEI, 2 for usage and I/O errors and for a document
 //! a format cannot be made from), finding `teikit.toml` (`--config`, else `./teikit.toml` if
 //! present) for the CMIF settings, and corpus mode (`--corpus DIR -o OUTDIR`: one HTML edition
-//! per `*.xml` file plus `index.html`). Warnings go to stderr as `FILE: warning: message
+//! per `*.xml` file plus `index.html`, or one file per document in another format; with
+//! `--to cmif -o OUT.xml`, one CMIF file whose letters link to their HTML editions under `--url`). Warnings go to stderr as `FILE: warning: message
 //! [code]`. The exports themselves are `teikit::export`.
 
 use std::path::{Path, PathBuf};
@@ -18,10 +19,11 @@ use crate::export::{self, CmifSettings, ExportError, Format, Options, html};
 pub struct ExportArgs {
     /// The TEI document (`-` reads stdin); omit with --corpus.
     pub file: Option<PathBuf>,
-    /// Output format: json, text, csv, csv-register, cmif or html (corpus mode: html).
+    /// Output format: json, text, csv, csv-register, cmif or html (corpus mode: default html).
     #[arg(long = "to", value_name = "FORMAT")]
     pub to: Option<String>,
-    /// Export every *.xml file in this folder as HTML, plus an index page (needs -o OUTDIR).
+    /// Export every *.xml file in this folder: HTML editions plus an index page (default), one file
+    /// per document in another format, or with --to cmif one CMIF file for the corpus.
     #[arg(long, value_name = "DIR", conflicts_with = "file")]
     pub corpus: Option<PathBuf>,
     /// Write here instead of stdout (corpus mode: the output folder).
@@ -154,26 +156,69 @@ pub fn run(args: ExportArgs) -> i32 {
     }
 }
 
+/// The output file name of a document in a corpus, from its input name.
+fn corpus_name(path: &Path, format: Format) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "document".to_string());
+    // `index.html` is the corpus page.
+    let stem = if stem == "index" {
+        "index-document".to_string()
+    } else {
+        stem
+    };
+    match format {
+        Format::CsvRegister => format!("{stem}.register.csv"),
+        f => format!("{stem}.{}", f.extension()),
+    }
+}
+
 fn run_corpus(args: ExportArgs) -> i32 {
     let Some(dir) = args.corpus.as_deref() else {
         return fail("--corpus DIR is required");
     };
-    if let Some(to) = args.to.as_deref() {
-        if to != "html" {
-            return fail(&format!(
-                "--corpus writes HTML editions; --to {to} is not available in corpus mode"
-            ));
-        }
-    }
-    let Some(outdir) = args.output.as_deref().filter(|p| p.as_os_str() != "-") else {
-        return fail("--corpus needs -o OUTDIR, the folder to write the HTML files to");
+    let format = match args.to.as_deref() {
+        None => Format::Html,
+        Some(to) => match Format::from_name(to) {
+            Some(f) => f,
+            None => {
+                return fail(&format!(
+                    "--to {to}: unknown format; choose one of json, text, csv, csv-register, cmif, html"
+                ));
+            }
+        },
     };
-    if outdir.is_file() {
+    let Some(out) = args.output.as_deref().filter(|p| p.as_os_str() != "-") else {
+        return fail(if format == Format::Cmif {
+            "--corpus --to cmif needs -o OUT.xml, the CMIF file to write"
+        } else {
+            "--corpus needs -o OUTDIR, the folder to write the files to"
+        });
+    };
+    if format == Format::Cmif {
+        if let Err(e) = io::check_output(out, &[], args.force) {
+            return fail(&e);
+        }
+    } else if out.is_file() {
         return fail(&format!(
             "{}: is a file; name a folder for the corpus output",
-            outdir.display()
+            out.display()
         ));
     }
+    let date = match io::resolve_date(args.date.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    let cmif = if format == Format::Cmif {
+        match settings(&args) {
+            Ok(s) => s,
+            Err(e) => return fail(&e),
+        }
+    } else {
+        CmifSettings::default()
+    };
+    let options = Options { date, cmif };
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(Result::ok)
@@ -204,16 +249,8 @@ fn run_corpus(args: ExportArgs) -> i32 {
         };
         match export::read_edition(&text) {
             Ok((ed, report)) => {
-                let stem = path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "document".to_string());
-                let stem = if stem == "index" {
-                    "index-document".to_string()
-                } else {
-                    stem
-                };
-                editions.push((format!("{stem}.html"), input.name, ed, report));
+                let html = corpus_name(path, Format::Html);
+                editions.push((corpus_name(path, format), html, input.name, ed, report));
             }
             Err(m) => {
                 eprintln!("{}: error: {m}", input.name);
@@ -221,50 +258,112 @@ fn run_corpus(args: ExportArgs) -> i32 {
             }
         }
     }
-    let mut outputs: Vec<(PathBuf, String)> = Vec::new();
-    let links = html::Links {
-        index: Some("index.html".to_string()),
-    };
-    for (file, name, ed, report) in &editions {
-        let mut report = report.clone();
-        let page = html::to_html(ed, &links, &mut report);
-        print_report(name, &report);
-        outputs.push((outdir.join(file), page));
-    }
-    let docs: Vec<html::CorpusDocument> = editions
-        .iter()
-        .map(|(file, _, ed, _)| html::CorpusDocument {
-            file: file.clone(),
-            edition: ed,
-        })
-        .collect();
     let title = format!(
         "Documents in {}",
         dir.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| dir.display().to_string())
     );
-    outputs.push((outdir.join("index.html"), html::corpus_index(&title, &docs)));
+
+    if format == Format::Cmif {
+        // One CMIF file for the corpus; each letter's URL is its HTML edition under --url.
+        let base = options.cmif.url.clone().unwrap_or_default();
+        let mut letters = Vec::new();
+        for (_, html, name, ed, report) in &editions {
+            print_report(name, report);
+            match export::cmif::unusable(ed) {
+                Some(why) => {
+                    eprintln!("{name}: warning: not in the CMIF file: {why} [export/not-carried]")
+                }
+                None => letters.push(export::cmif::Letter {
+                    edition: ed,
+                    name: Some(name.clone()),
+                    url: Some(if base.ends_with('/') {
+                        format!("{base}{html}")
+                    } else {
+                        format!("{base}/{html}")
+                    }),
+                }),
+            }
+        }
+        let mut report = Report::new();
+        return match export::cmif::corpus_cmif(&title, &letters, &options, &mut report) {
+            Ok(xml) => {
+                print_report(&dir.display().to_string(), &report);
+                if let Err(e) = io::write_atomic(out, xml.as_bytes()) {
+                    return fail(&e);
+                }
+                eprintln!(
+                    "teikit export: wrote the correspondence metadata of {} documents to {}",
+                    letters.len(),
+                    out.display()
+                );
+                code
+            }
+            Err(e) => {
+                eprintln!("{}: error: cannot export as cmif: {e}", dir.display());
+                exit::USAGE
+            }
+        };
+    }
+
+    let mut outputs: Vec<(PathBuf, String)> = Vec::new();
+    let links = html::Links {
+        index: Some("index.html".to_string()),
+    };
+    for (file, _, name, ed, report) in &editions {
+        let mut report = report.clone();
+        let text = if format == Format::Html {
+            html::to_html(ed, &links, &mut report)
+        } else {
+            match export::export_edition(ed, report.clone(), format, &options) {
+                Ok(o) => {
+                    report = o.report;
+                    o.text
+                }
+                Err(e) => {
+                    eprintln!("{name}: error: cannot export as {}: {e}", format.name());
+                    code = code.max(exit::USAGE);
+                    continue;
+                }
+            }
+        };
+        print_report(name, &report);
+        outputs.push((out.join(file), text));
+    }
+    if format == Format::Html {
+        let docs: Vec<html::CorpusDocument> = editions
+            .iter()
+            .map(|(file, _, _, ed, _)| html::CorpusDocument {
+                file: file.clone(),
+                edition: ed,
+            })
+            .collect();
+        outputs.push((out.join("index.html"), html::corpus_index(&title, &docs)));
+    }
     for (path, _) in &outputs {
         if let Err(e) = io::check_output(path, &[], args.force) {
             return fail(&e);
         }
     }
-    if let Err(e) = std::fs::create_dir_all(outdir) {
-        return fail(&format!(
-            "{}: cannot create the folder: {e}",
-            outdir.display()
-        ));
+    if let Err(e) = std::fs::create_dir_all(out) {
+        return fail(&format!("{}: cannot create the folder: {e}", out.display()));
     }
-    for (path, page) in &outputs {
-        if let Err(e) = io::write_atomic(path, page.as_bytes()) {
+    for (path, text) in &outputs {
+        if let Err(e) = io::write_atomic(path, text.as_bytes()) {
             return fail(&e);
         }
     }
     eprintln!(
-        "teikit export: wrote {} HTML editions and index.html to {}",
+        "teikit export: wrote {} {} files{} to {}",
         editions.len(),
-        outdir.display()
+        format.name(),
+        if format == Format::Html {
+            " and index.html"
+        } else {
+            ""
+        },
+        out.display()
     );
     code
 }

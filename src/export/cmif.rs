@@ -22,33 +22,51 @@ use crate::tei::{self, Document, Element, TEI_NS};
 /// Where the CMIF consortium publishes its RELAX NG schema, for the `<?xml-model?>` line.
 pub const CMIF_RNG_URL: &str = "https://raw.githubusercontent.com/TEI-Correspondence-SIG/CMIF/master/schema/cmi-customization.rng";
 
-pub fn to_cmif(
-    edition: &Edition,
-    options: &Options,
-    report: &mut Report,
-) -> Result<String, ExportError> {
+/// Why a document cannot be described in CMIF, if it cannot: no correspondence metadata, or a
+/// `correspDesc` without a sending and a receiving action (CMIF Schematron E0001/E0002).
+pub fn unusable(edition: &Edition) -> Option<String> {
     if !edition.has_correspondence() {
-        return Err(ExportError::Unusable(
-            "the document has no correspondence metadata (teiHeader/profileDesc/correspDesc with correspAction), which CMIF consists of; nothing written".to_string(),
-        ));
+        return Some(
+            "the document has no correspondence metadata (teiHeader/profileDesc/correspDesc with correspAction), which CMIF consists of".to_string(),
+        );
     }
     for (i, c) in edition.header.correspondence.iter().enumerate() {
-        let missing: Vec<&str> = ["sent", "received"]
+        let missing: Vec<String> = ["sent", "received"]
             .into_iter()
             .filter(|t| !c.actions.iter().any(|a| a.type_ == *t))
+            .map(|m| format!("\"{m}\""))
             .collect();
         if !missing.is_empty() {
-            return Err(ExportError::Unusable(format!(
-                "correspDesc {} has no correspAction of type {}; CMIF requires one sent and one received action; nothing written",
+            return Some(format!(
+                "correspDesc {} has no correspAction of type {}; CMIF requires one sent and one received action",
                 i + 1,
-                missing
-                    .iter()
-                    .map(|m| format!("\"{m}\""))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )));
+                missing.join(" or ")
+            ));
         }
     }
+    None
+}
+
+/// One letter of a CMIF file: its edition and, for a corpus, the URL of its page (used as
+/// `correspDesc/@ref` when the document gives none).
+pub struct Letter<'a> {
+    pub edition: &'a Edition,
+    pub url: Option<String>,
+    /// The document's name in warnings (its file), for a corpus.
+    pub name: Option<String>,
+}
+
+struct Settings<'s> {
+    publisher: &'s str,
+    url: &'s str,
+    licence: &'s str,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|v| !v.trim().is_empty())
+}
+
+fn settings(options: &Options) -> Result<Settings<'_>, ExportError> {
     let s = &options.cmif;
     let mut missing = Vec::new();
     for (value, name) in [
@@ -56,36 +74,106 @@ pub fn to_cmif(
         (&s.url, "edition URL (--url)"),
         (&s.licence, "licence URI (--licence)"),
     ] {
-        if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+        if given(value).is_none() {
             missing.push(name);
         }
     }
-    let (Some(publisher), Some(url), Some(licence)) = (&s.publisher, &s.url, &s.licence) else {
-        return Err(ExportError::Unusable(format!(
+    match (given(&s.publisher), given(&s.url), given(&s.licence)) {
+        (Some(publisher), Some(url), Some(licence)) => Ok(Settings {
+            publisher,
+            url,
+            licence,
+        }),
+        _ => Err(ExportError::Unusable(format!(
             "CMIF requires a publisher, the edition's URL and a licence; missing: {}; pass them as options or set them in teikit.toml under [cmif]",
             missing.join(", ")
-        )));
-    };
-    if !missing.is_empty() {
-        return Err(ExportError::Unusable(format!(
-            "CMIF requires a publisher, the edition's URL and a licence; missing: {}",
-            missing.join(", ")
-        )));
+        ))),
     }
+}
 
+/// The CMIF file of one document; refuses one that `unusable` names (nothing written).
+pub fn to_cmif(
+    edition: &Edition,
+    options: &Options,
+    report: &mut Report,
+) -> Result<String, ExportError> {
+    if let Some(why) = unusable(edition) {
+        return Err(ExportError::Unusable(format!("{why}; nothing written")));
+    }
+    let set = settings(options)?;
     let h = &edition.header;
-    let editors: Vec<String> = match &s.editor {
+    let mut citation = if h.title.is_empty() {
+        "Edition".to_string()
+    } else {
+        h.title.clone()
+    };
+    if !h.authors.is_empty() {
+        let names: Vec<&str> = h.authors.iter().map(|a| a.name.as_str()).collect();
+        let _ = write!(citation, ", by {}", names.join("; "));
+    }
+    let editors: Vec<String> = h.editors.iter().map(|e| e.name.clone()).collect();
+    Ok(write_cmif(
+        &h.title,
+        &citation,
+        &editors,
+        &[Letter {
+            edition,
+            url: None,
+            name: None,
+        }],
+        &set,
+        options,
+        report,
+    ))
+}
+
+/// One CMIF file for a corpus: a `correspDesc` per letter, all citing the corpus's edition.
+/// The caller leaves out documents `unusable` names; an empty list is refused.
+pub fn corpus_cmif(
+    title: &str,
+    letters: &[Letter],
+    options: &Options,
+    report: &mut Report,
+) -> Result<String, ExportError> {
+    let set = settings(options)?;
+    if letters.is_empty() {
+        return Err(ExportError::Unusable(
+            "no document of the corpus has correspondence metadata with a sent and a received action; nothing written".to_string(),
+        ));
+    }
+    Ok(write_cmif(
+        title,
+        title,
+        &[],
+        letters,
+        &set,
+        options,
+        report,
+    ))
+}
+
+fn write_cmif(
+    title: &str,
+    citation: &str,
+    edition_editors: &[String],
+    letters: &[Letter],
+    set: &Settings,
+    options: &Options,
+    report: &mut Report,
+) -> String {
+    let (publisher, url, licence) = (set.publisher, set.url, set.licence);
+    let editors: Vec<String> = match &options.cmif.editor {
         Some(e) => vec![e.clone()],
-        None if !h.editors.is_empty() => h.editors.iter().map(|e| e.name.clone()).collect(),
-        None => vec![publisher.clone()],
+        None if !edition_editors.is_empty() => edition_editors.to_vec(),
+        None => vec![publisher.to_string()],
     };
     // An xml:id is an NCName, which cannot start with a digit (XML Namespaces §3); the prefix
     // keeps the UUID the CMIF Schematron (W0001) looks for.
     let bibl_id = format!("uuid-{}", uuid_v5_url(url));
-    let title = if h.title.is_empty() {
+    let title = if title.is_empty() {
         "Correspondence metadata".to_string()
     } else {
-        format!("Correspondence metadata: {}", h.title)
+        format!("Correspondence metadata: {title}")
     };
     let mut title_stmt = Element::new("titleStmt").child(Element::new("title").text(title));
     for e in editors {
@@ -93,47 +181,25 @@ pub fn to_cmif(
     }
     let publication = Element::new("publicationStmt")
         .child(
-            Element::new("publisher").child(
-                Element::new("ref")
-                    .attr("target", url.clone())
-                    .text(publisher.clone()),
-            ),
+            Element::new("publisher")
+                .child(Element::new("ref").attr("target", url).text(publisher)),
         )
-        .child(Element::new("idno").attr("type", "url").text(url.clone()))
+        .child(Element::new("idno").attr("type", "url").text(url))
         .child(Element::new("date").attr("when", options.date.clone()))
         .child(
             Element::new("availability").child(
                 Element::new("licence")
-                    .attr("target", licence.clone())
+                    .attr("target", licence)
                     .text(format!(
                         "This file is licensed under the terms of {licence}"
                     )),
             ),
         );
-    let mut citation = String::new();
-    let _ = write!(
-        citation,
-        "{}",
-        if h.title.is_empty() {
-            "Edition"
-        } else {
-            &h.title
-        }
-    );
-    if !h.authors.is_empty() {
-        let names: Vec<&str> = h.authors.iter().map(|a| a.name.as_str()).collect();
-        let _ = write!(citation, ", by {}", names.join("; "));
-    }
-    let _ = write!(citation, ". {publisher}, ");
     let bibl = Element::new("bibl")
         .attr("type", "online")
         .attr("xml:id", bibl_id.clone())
-        .text(citation)
-        .child(
-            Element::new("ref")
-                .attr("target", url.clone())
-                .text(url.clone()),
-        );
+        .text(format!("{citation}. {publisher}, "))
+        .child(Element::new("ref").attr("target", url).text(url));
     let file_desc = Element::new("fileDesc")
         .child(title_stmt)
         .child(publication)
@@ -141,47 +207,66 @@ pub fn to_cmif(
     let mut profile = Element::new("profileDesc");
     let mut dropped_dates = 0;
     let mut dropped_qualifiers = 0;
-    for c in &h.correspondence {
-        let mut desc = Element::new("correspDesc")
-            .attr("ref", c.ref_.clone().unwrap_or_else(|| url.clone()))
-            .attr("source", format!("#{bibl_id}"));
-        let mut actions: Vec<&CorrespAction> = c.actions.iter().collect();
-        actions.sort_by_key(|a| if a.type_ == "sent" { 0 } else { 1 });
-        for a in actions {
-            if a.type_ != "sent" && a.type_ != "received" {
-                super::not_carried(
-                    report,
-                    format!(
-                        "cmif: correspAction of type \"{}\" is not carried (CMIF has sent and received only)",
-                        a.type_
-                    ),
-                );
-                continue;
-            }
-            let mut action = Element::new("correspAction").attr("type", a.type_.clone());
-            for (names, element, label) in [
-                (&a.persons, "persName", "person"),
-                (&a.orgs, "orgName", "organisation"),
-                (&a.places, "placeName", "place"),
-            ] {
-                for n in names {
-                    action.push(name_element(edition, n, element, label, &a.type_, report));
+    let (mut blocks, mut notes) = (0, 0);
+    for letter in letters {
+        let edition = letter.edition;
+        blocks += edition.blocks.len();
+        notes += edition.notes.len();
+        for c in &edition.header.correspondence {
+            let letter_url = c
+                .ref_
+                .clone()
+                .or_else(|| letter.url.clone())
+                .unwrap_or_else(|| url.to_string());
+            let mut desc = Element::new("correspDesc")
+                .attr("ref", letter_url)
+                .attr("source", format!("#{bibl_id}"));
+            let mut actions: Vec<&CorrespAction> = c.actions.iter().collect();
+            actions.sort_by_key(|a| if a.type_ == "sent" { 0 } else { 1 });
+            for a in actions {
+                if a.type_ != "sent" && a.type_ != "received" {
+                    super::not_carried(
+                        report,
+                        format!(
+                            "cmif: correspAction of type \"{}\" is not carried (CMIF has sent and received only)",
+                            a.type_
+                        ),
+                    );
+                    continue;
                 }
-            }
-            for d in &a.dates {
-                match date_element(d) {
-                    Some(el) => {
-                        action.push(el);
-                        if !d.text.is_empty() {
-                            dropped_qualifiers += 1;
-                        }
+                let mut action = Element::new("correspAction").attr("type", a.type_.clone());
+                for (names, element, label) in [
+                    (&a.persons, "persName", "person"),
+                    (&a.orgs, "orgName", "organisation"),
+                    (&a.places, "placeName", "place"),
+                ] {
+                    for n in names {
+                        action.push(name_element(
+                            edition,
+                            letter.name.as_deref(),
+                            n,
+                            element,
+                            label,
+                            &a.type_,
+                            report,
+                        ));
                     }
-                    None => dropped_dates += 1,
                 }
+                for d in &a.dates {
+                    match date_element(d) {
+                        Some(el) => {
+                            action.push(el);
+                            if !d.text.is_empty() {
+                                dropped_qualifiers += 1;
+                            }
+                        }
+                        None => dropped_dates += 1,
+                    }
+                }
+                desc.push(action);
             }
-            desc.push(action);
+            profile.push(desc);
         }
-        profile.push(desc);
     }
     if dropped_dates > 0 {
         super::not_carried(
@@ -203,22 +288,24 @@ pub fn to_cmif(
         report,
         format!(
             "cmif carries correspondence metadata only; not carried: the text ({}), {} and the register's other entries",
-            super::plural(edition.blocks.len(), "block"),
-            super::plural(edition.notes.len(), "note")
+            super::plural(blocks, "block"),
+            super::plural(notes, "note")
         ),
     );
     let root = Element::new("TEI")
         .attr("xmlns", TEI_NS)
         .child(Element::new("teiHeader").child(file_desc).child(profile))
         .child(Element::new("text").child(Element::new("body").child(Element::new("p"))));
-    Ok(tei::serialize(&Document {
+    tei::serialize(&Document {
         pis: vec![tei::xml_model_rng(CMIF_RNG_URL)],
         root,
-    }))
+    })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn name_element(
     edition: &Edition,
+    document: Option<&str>,
     n: &Name,
     element: &str,
     label: &str,
@@ -240,7 +327,8 @@ fn name_element(
         None => super::not_carried(
             report,
             format!(
-                "cmif: {label} \"{}\" ({action}){} has no authority identifier in the register; written without @ref",
+                "cmif: {}{label} \"{}\" ({action}){} has no authority identifier in the register; written without @ref",
+                document.map(|d| format!("{d}: ")).unwrap_or_default(),
                 n.name,
                 n.ref_
                     .as_deref()
