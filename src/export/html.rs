@@ -118,6 +118,8 @@ dl.meta dd{margin:0}
 .tei-gap:empty::before{content:"[…]"}
 .tei-unclear::after{content:"(?)"}
 .tei-del{text-decoration:line-through}
+.tei-add::before{content:"⟨"}.tei-add::after{content:"⟩"}
+.tei-pb::before{content:" | ";color:var(--muted)}
 a{color:#0b4f8a}
 a.ent{text-decoration:underline;text-decoration-thickness:1px;text-underline-offset:2px;color:inherit}
 .ent-person{color:var(--person)}.ent-place{color:var(--place)}.ent-org{color:var(--org)}.ent-work,.ent-event,.ent-name{color:var(--work)}.ent-date{color:var(--date)}
@@ -244,7 +246,15 @@ fn open_tag(
                     let _ = write!(cls, " rend-{}", html_id(part));
                 }
             }
-            (format!("<span class=\"{cls}\">"), "</span>", false)
+            match s.attributes.get("target") {
+                // A `ref` to the web is a link, unless it sits inside another link.
+                Some(t) if s.element == "ref" && t.starts_with("http") && !in_link => (
+                    format!("<a class=\"{cls}\" href=\"{}\">", esc(t)),
+                    "</a>",
+                    true,
+                ),
+                _ => (format!("<span class=\"{cls}\">"), "</span>", false),
+            }
         }
         t => {
             let target = match t {
@@ -498,28 +508,29 @@ pub fn to_html(edition: &Edition, links: &Links, report: &mut Report) -> String 
             .unwrap_or_default()
     );
     s.push_str("</footer>\n</body>\n</html>\n");
-    let markup = super::markup_counts(edition);
-    let hidden: BTreeMap<String, usize> = markup
-        .into_iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "supplied"
-                    | "gap"
-                    | "unclear"
-                    | "del"
-                    | "lb"
-                    | "hi"
-                    | "c"
-                    | "salute"
-                    | "dateline"
-                    | "signed"
-                    | "address"
-                    | "opener"
-                    | "closer"
-            )
-        })
-        .collect();
+    // Markup the page marks (CSS, line breaks, links) or that carries no text of its own; any
+    // other markup is shown as plain text, which is reported.
+    const MARKED: &[&str] = &[
+        "supplied", "gap", "unclear", "del", "add", "lb", "pb", "space", "anchor", "hi", "c",
+        "salute", "dateline", "signed", "address", "addrLine", "opener", "closer",
+    ];
+    let mut hidden: BTreeMap<String, usize> = BTreeMap::new();
+    for span in edition
+        .blocks
+        .iter()
+        .flat_map(|b| b.spans.iter())
+        .chain(edition.notes.iter().flat_map(|n| n.spans.iter()))
+        .filter(|s| s.type_ == SpanType::Markup)
+    {
+        let linked = span.element == "ref"
+            && span
+                .attributes
+                .get("target")
+                .is_some_and(|t| t.starts_with("http"));
+        if !linked && !MARKED.contains(&span.element.as_str()) {
+            *hidden.entry(span.element.clone()).or_insert(0) += 1;
+        }
+    }
     if !hidden.is_empty() {
         super::not_carried(
             report,
