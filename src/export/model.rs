@@ -1511,6 +1511,15 @@ mod tests {
     }
 
     #[test]
+    fn offsets_count_code_points_not_bytes_or_utf16_units() {
+        let xml = r#"<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><p>𝔘ber Ö <persName>Žiž</persName></p></body></text></TEI>"#;
+        let (ed, _) = read_edition(xml).unwrap();
+        let span = &ed.blocks[0].spans[0];
+        // "𝔘ber Ö " is 7 code points (9 UTF-16 units, 12 bytes).
+        assert_eq!((span.start, span.length), (7, 3));
+    }
+
+    #[test]
     fn not_tei_is_an_error() {
         assert!(read_edition("<a/>").is_err());
         assert!(read_edition("<a").is_err());

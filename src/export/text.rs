@@ -2,7 +2,9 @@
 //!
 //! Owns the layout: a short header (title, authors, date, source), the blocks one per paragraph
 //! separated by blank lines, note markers `[n]` where notes stood, and the notes as numbered
-//! endnotes, so every word of the TEI text comes back. Notes are numbered in document order.
+//! endnotes (TEI Guidelines 3.9.1 "Notes and Simple Annotation": a note's place in the text is
+//! where it stands), so every word of the TEI text comes back. Notes are numbered in document
+//! order.
 //! It must not read files; markup, entity links and the register are not carried (reported).
 
 use std::collections::BTreeMap;
