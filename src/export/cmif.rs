@@ -207,6 +207,8 @@ fn write_cmif(
     let mut profile = Element::new("profileDesc");
     let mut dropped_dates = 0;
     let mut dropped_qualifiers = 0;
+    let mut dropped_attributes: std::collections::BTreeMap<String, usize> =
+        std::collections::BTreeMap::new();
     let (mut blocks, mut notes) = (0, 0);
     for letter in letters {
         let edition = letter.edition;
@@ -253,6 +255,15 @@ fn write_cmif(
                     }
                 }
                 for d in &a.dates {
+                    for k in d.attributes.keys() {
+                        let normalised = matches!(
+                            k.trim_end_matches("-iso"),
+                            "when" | "notBefore" | "notAfter" | "from" | "to"
+                        );
+                        if !normalised {
+                            *dropped_attributes.entry(k.clone()).or_insert(0usize) += 1;
+                        }
+                    }
                     match date_element(d) {
                         Some(el) => {
                             action.push(el);
@@ -274,6 +285,16 @@ fn write_cmif(
             format!(
                 "cmif: {dropped_dates} dates without @when, @from, @to, @notBefore or @notAfter are not carried (CMIF dates are normalised values only)"
             ),
+        );
+    }
+    if !dropped_attributes.is_empty() {
+        let list: Vec<String> = dropped_attributes
+            .iter()
+            .map(|(k, v)| format!("@{k} ×{v}"))
+            .collect();
+        super::not_carried(
+            report,
+            format!("cmif: date attributes not carried: {}", list.join(", ")),
         );
     }
     if dropped_qualifiers > 0 {

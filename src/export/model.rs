@@ -151,6 +151,8 @@ pub struct DateValue {
     pub not_after: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Every attribute of the `date` element as written (`@evidence`, `@cert`, `@calendar`, ...).
+    pub attributes: BTreeMap<String, String>,
 }
 
 impl DateValue {
@@ -747,6 +749,7 @@ fn date_value(n: Node) -> DateValue {
         not_after: attr(&n, "notAfter").or_else(|| attr(&n, "notAfter-iso")),
         from: attr(&n, "from").or_else(|| attr(&n, "from-iso")),
         to: attr(&n, "to").or_else(|| attr(&n, "to-iso")),
+        attributes: attributes(&n),
     }
 }
 
