@@ -15,5 +15,6 @@ pub mod register;
 pub mod tei;
 
 pub mod convert;
+pub mod export;
 
 pub mod cli;

@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 
 mod convert;
+mod export;
 pub mod io;
 
 /// Exit codes of the contract: with several outcomes, the highest wins.
@@ -36,6 +37,8 @@ struct Cli {
 enum Command {
     /// Convert a plain-text archival document (Wilson Center export layout) to a TEI P5 edition.
     Convert(convert::ConvertArgs),
+    /// Export a TEI document as JSON, text, CSV, CMIF or an HTML reading edition.
+    Export(export::ExportArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -55,5 +58,6 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Convert(args) => convert::run(args),
+        Command::Export(args) => export::run(args),
     }
 }
