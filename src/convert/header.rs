@@ -158,21 +158,23 @@ fn split_address(s: &str, after_title: bool) -> (String, Option<String>) {
     (s.to_string(), None)
 }
 
+/// English month names, as dates in citations and prose write them.
+pub const MONTHS: &[&str] = &[
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 fn is_month_day(t: &str) -> bool {
-    const MONTHS: &[&str] = &[
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let mut words = t.split_whitespace();
     let Some(first) = words.next() else {
         return false;

@@ -437,18 +437,6 @@ const NOT_NAMES: &[&str] = &[
     "Comrades",
     "Sir",
     "Dear",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
     "Monday",
     "Tuesday",
     "Wednesday",
@@ -508,12 +496,12 @@ fn scan_names(
         let words: Vec<&str> = run
             .iter()
             .map(|(w, _)| w.as_str())
-            .skip_while(|w| NOT_NAMES.contains(w) || PARTICLE_IN_NAME.contains(w))
+            .skip_while(|w| is_not_name(w) || PARTICLE_IN_NAME.contains(w))
             .collect();
         let initial = run.first().is_some_and(|(_, s)| *s);
         let significant = words
             .iter()
-            .filter(|w| !PARTICLE_IN_NAME.contains(w) && !NOT_NAMES.contains(w))
+            .filter(|w| !PARTICLE_IN_NAME.contains(w) && !is_not_name(w))
             .count();
         let name = words.join(" ");
         let keep = match significant {
@@ -562,6 +550,11 @@ fn scan_names(
         }
     }
     flush(&mut run, counts);
+}
+
+/// Capitalised words that are not names: function words, titles, months, weekdays.
+fn is_not_name(w: &str) -> bool {
+    NOT_NAMES.contains(&w) || super::header::MONTHS.contains(&w)
 }
 
 const PARTICLE_IN_NAME: &[&str] = &["of", "the", "de", "von", "van", "for"];
