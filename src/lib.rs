@@ -9,6 +9,8 @@
 pub mod diag;
 pub mod source;
 
+pub mod schematron;
+
 pub mod register;
 pub mod tei;
 

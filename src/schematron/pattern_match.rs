@@ -1,0 +1,277 @@
+//! Matching rule contexts: XSLT 2.0 patterns (XSLT 2.0 §5.5.2), as ISO Schematron's XSLT
+//! query binding requires for `rule/@context` (ISO/IEC 19757-3 clause 6.4, annex C).
+//!
+//! Owns deciding whether one node matches a compiled pattern, right to left along its steps,
+//! without searching the document (a node matches `a/b[1]` if it is a `b`, first among its
+//! siblings named `b`, whose parent is an `a`), and the quick "could this rule apply to this
+//! kind of node" index keys. It must not evaluate asserts or know about reports.
+
+use super::eval::{Env, EvalError, Evaluator, Focus, Item, NodeRef, ebv};
+use super::xpath::{Axis, CompileError, Expr, NodeTest, SetOp, may_be_positional};
+
+/// Which nodes a pattern alternative can match, for indexing rules by node name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Element { ns: Option<String>, local: String },
+    AnyElement,
+    Attribute,
+    Text,
+    Any,
+}
+
+fn err(message: impl Into<String>) -> Result<(), CompileError> {
+    Err(CompileError {
+        message: message.into(),
+    })
+}
+
+/// Rejects at load time the patterns this matcher does not implement (XSLT 2.0 §5.5.2 allows
+/// only `child`, `attribute` and `//` steps, plus `id()`/`key()` roots, which we do not need).
+pub fn check_pattern(e: &Expr) -> Result<(), CompileError> {
+    match e {
+        Expr::Set(SetOp::Union, a, b) => {
+            check_pattern(a)?;
+            check_pattern(b)
+        }
+        Expr::Sequence(v) if v.len() == 1 => v.iter().try_for_each(check_pattern),
+        Expr::Filter(base, preds) => {
+            if preds.iter().any(may_be_positional) {
+                return err("a positional predicate on a parenthesised pattern is not supported");
+            }
+            check_pattern(base)
+        }
+        Expr::Step { axis, .. } => check_axis(*axis),
+        Expr::Path { steps, .. } => {
+            for s in steps {
+                match s {
+                    Expr::Step { axis, .. } => check_axis(*axis)?,
+                    _ => return err("only steps are supported inside a rule context pattern"),
+                }
+            }
+            Ok(())
+        }
+        _ => err("this rule context is not an XSLT pattern this checker supports"),
+    }
+}
+
+fn check_axis(axis: Axis) -> Result<(), CompileError> {
+    match axis {
+        Axis::Child | Axis::Attribute | Axis::Descendant | Axis::DescendantOrSelf | Axis::SelfAxis => {
+            Ok(())
+        }
+        a => err(format!("axis {}:: is not allowed in a rule context pattern", a.name())),
+    }
+}
+
+/// The kinds of node the pattern can match (one entry per union alternative).
+pub fn targets(e: &Expr, out: &mut Vec<Target>) {
+    match e {
+        Expr::Set(SetOp::Union, a, b) => {
+            targets(a, out);
+            targets(b, out);
+        }
+        Expr::Sequence(v) => v.iter().for_each(|x| targets(x, out)),
+        Expr::Filter(base, _) => targets(base, out),
+        Expr::Step { axis, test, .. } => out.push(step_target(*axis, test)),
+        Expr::Path { steps, .. } => match steps.last() {
+            Some(Expr::Step { axis, test, .. }) => out.push(step_target(*axis, test)),
+            _ => out.push(Target::Any),
+        },
+        _ => out.push(Target::Any),
+    }
+}
+
+fn step_target(axis: Axis, test: &NodeTest) -> Target {
+    if axis == Axis::Attribute {
+        return Target::Attribute;
+    }
+    match test {
+        NodeTest::Name { ns, local } => Target::Element {
+            ns: ns.clone(),
+            local: local.clone(),
+        },
+        NodeTest::Any | NodeTest::AnyLocal { .. } | NodeTest::AnyNs { .. } | NodeTest::Element => {
+            Target::AnyElement
+        }
+        NodeTest::Text => Target::Text,
+        _ => Target::Any,
+    }
+}
+
+/// Does node `n` match pattern `e`? Predicates are evaluated with `n` as context (and as
+/// `current()`), positions counted among its siblings that pass the same step.
+pub fn matches(ev: &Evaluator, n: NodeRef, e: &Expr, env: &mut Env) -> Result<bool, EvalError> {
+    match e {
+        Expr::Set(SetOp::Union, a, b) => Ok(matches(ev, n, a, env)? || matches(ev, n, b, env)?),
+        Expr::Sequence(v) => {
+            for x in v {
+                if matches(ev, n, x, env)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Expr::Filter(base, preds) => {
+            if !matches(ev, n, base, env)? {
+                return Ok(false);
+            }
+            for p in preds {
+                if !ebv(&ev.eval(p, &Focus::node(n), env)?)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Expr::Step { .. } => match_steps(ev, n, std::slice::from_ref(e), false, env),
+        Expr::Path { rooted, steps } => match_steps(ev, n, steps, *rooted, env),
+        _ => Ok(false),
+    }
+}
+
+fn is_root(ev: &Evaluator, n: NodeRef) -> bool {
+    n.attr == 0 && ev.node(n).is_some_and(|x| x.is_root())
+}
+
+fn parent(ev: &Evaluator, n: NodeRef) -> Option<NodeRef> {
+    if n.attr > 0 {
+        return Some(NodeRef {
+            node: n.node,
+            attr: 0,
+        });
+    }
+    ev.node(n)?.parent().map(NodeRef::of)
+}
+
+fn match_steps(
+    ev: &Evaluator,
+    n: NodeRef,
+    steps: &[Expr],
+    rooted: bool,
+    env: &mut Env,
+) -> Result<bool, EvalError> {
+    let Some((last, rest)) = steps.split_last() else {
+        return Ok(!rooted || is_root(ev, n));
+    };
+    let Expr::Step { axis, test, preds } = last else {
+        return Ok(false);
+    };
+    match axis {
+        Axis::DescendantOrSelf if matches!(test, NodeTest::Node) && preds.is_empty() => {
+            // `//`: some ancestor-or-self of n matches what precedes
+            if rest.is_empty() {
+                return Ok(true);
+            }
+            let mut cur = Some(n);
+            while let Some(c) = cur {
+                if match_steps(ev, c, rest, rooted, env)? {
+                    return Ok(true);
+                }
+                cur = parent(ev, c);
+            }
+            Ok(false)
+        }
+        _ => {
+            if !step_matches(ev, n, *axis, test, preds, env)? {
+                return Ok(false);
+            }
+            match axis {
+                Axis::SelfAxis => match_steps(ev, n, rest, rooted, env),
+                Axis::Descendant | Axis::DescendantOrSelf => {
+                    if rest.is_empty() {
+                        return Ok(true);
+                    }
+                    let mut cur = if *axis == Axis::Descendant {
+                        parent(ev, n)
+                    } else {
+                        Some(n)
+                    };
+                    while let Some(c) = cur {
+                        if match_steps(ev, c, rest, rooted, env)? {
+                            return Ok(true);
+                        }
+                        cur = parent(ev, c);
+                    }
+                    Ok(false)
+                }
+                _ => match parent(ev, n) {
+                    Some(p) => match_steps(ev, p, rest, rooted, env),
+                    None => Ok(false),
+                },
+            }
+        }
+    }
+}
+
+fn step_matches(
+    ev: &Evaluator,
+    n: NodeRef,
+    axis: Axis,
+    test: &NodeTest,
+    preds: &[Expr],
+    env: &mut Env,
+) -> Result<bool, EvalError> {
+    let attr_axis = axis == Axis::Attribute;
+    if attr_axis != n.is_attribute() || !ev.node_passes(n, axis, test) {
+        return Ok(false);
+    }
+    if n.attr == 0 && axis == Axis::Child && ev.node(n).is_some_and(|x| x.is_root()) {
+        return Ok(false);
+    }
+    for (i, p) in preds.iter().enumerate() {
+        let focus = if may_be_positional(p) {
+            // position among the siblings that pass the test and the earlier predicates
+            let siblings = sibling_candidates(ev, n, axis, test, &preds[..i], env)?;
+            let pos = siblings.iter().position(|s| *s == n).map_or(0, |x| x + 1);
+            Focus {
+                item: Some(Item::Node(n)),
+                pos,
+                size: siblings.len(),
+            }
+        } else {
+            Focus::node(n)
+        };
+        let v = ev.eval(p, &focus, env)?;
+        let keep = match v.as_slice() {
+            [Item::Atom(super::eval::Atomic::Int(k))] => *k == focus.pos as i64,
+            [Item::Atom(super::eval::Atomic::Dbl(d))] => *d == focus.pos as f64,
+            _ => ebv(&v)?,
+        };
+        if !keep {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn sibling_candidates(
+    ev: &Evaluator,
+    n: NodeRef,
+    axis: Axis,
+    test: &NodeTest,
+    earlier: &[Expr],
+    env: &mut Env,
+) -> Result<Vec<NodeRef>, EvalError> {
+    let mut out = Vec::new();
+    let Some(p) = parent(ev, n) else {
+        return Ok(vec![n]);
+    };
+    let Some(pn) = ev.node(p) else {
+        return Ok(vec![n]);
+    };
+    let all: Vec<NodeRef> = if axis == Axis::Attribute {
+        (0..pn.attributes().len())
+            .map(|i| NodeRef {
+                node: p.node,
+                attr: i as u32 + 1,
+            })
+            .collect()
+    } else {
+        pn.children().map(NodeRef::of).collect()
+    };
+    for s in all {
+        if ev.node_passes(s, axis, test) && step_matches(ev, s, axis, test, earlier, env)? {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
