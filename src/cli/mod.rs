@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod convert;
 pub mod io;
+mod schematron;
 
 /// Exit codes of the contract: with several outcomes, the highest wins.
 pub mod exit {
@@ -36,6 +37,8 @@ struct Cli {
 enum Command {
     /// Convert a plain-text archival document (Wilson Center export layout) to a TEI P5 edition.
     Convert(convert::ConvertArgs),
+    /// Check documents against ISO Schematron (.sch, or the rules embedded in a .rng).
+    Schematron(schematron::SchematronArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -55,5 +58,6 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Convert(args) => convert::run(args),
+        Command::Schematron(args) => schematron::run(args),
     }
 }

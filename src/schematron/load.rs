@@ -237,7 +237,8 @@ impl Builder {
             }
         };
         let result: Result<(), CompileError> = (|| {
-            rule.context = self.compile(&context_src)?;
+            let ctx = xpath::parse(&context_src, &self.sc)?;
+            rule.context = xpath::memoise_below(ctx, &mut self.slots);
             super::pattern_match::check_pattern(&rule.context)?;
             for c in &body {
                 if c.is_sch("let") {

@@ -45,6 +45,8 @@ pub fn check_pattern(e: &Expr) -> Result<(), CompileError> {
             for s in steps {
                 match s {
                     Expr::Step { axis, .. } => check_axis(*axis)?,
+                    // XSLT 3.0 §5.5.2: a parenthesised pattern as a step, `(a | b)/c`
+                    Expr::Sequence(_) | Expr::Filter(..) => check_pattern(s)?,
                     _ => return err("only steps are supported inside a rule context pattern"),
                 }
             }
@@ -153,7 +155,17 @@ fn match_steps(
         return Ok(!rooted || is_root(ev, n));
     };
     let Expr::Step { axis, test, preds } = last else {
-        return Ok(false);
+        // a parenthesised pattern used as a step matches the node itself
+        if !matches(ev, n, last, env)? {
+            return Ok(false);
+        }
+        if rest.is_empty() {
+            return Ok(!rooted || parent(ev, n).is_some_and(|p| is_root(ev, p)));
+        }
+        return match parent(ev, n) {
+            Some(p) => match_steps(ev, p, rest, rooted, env),
+            None => Ok(false),
+        };
     };
     match axis {
         Axis::DescendantOrSelf if matches!(test, NodeTest::Node) && preds.is_empty() => {

@@ -1426,6 +1426,11 @@ pub fn memoise(e: Expr, next: &mut usize) -> Expr {
     map_children(e, &mut |c| memoise(c, next))
 }
 
+/// [`memoise`] below the top level: for rule-context patterns, which must stay matchable.
+pub fn memoise_below(e: Expr, next: &mut usize) -> Expr {
+    map_children(e, &mut |c| memoise(c, next))
+}
+
 fn map_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
     let b = |x: Box<Expr>, f: &mut dyn FnMut(Expr) -> Expr| Box::new(f(*x));
     match e {

@@ -1,0 +1,181 @@
+//! `teikit schematron`: runs ISO Schematron (a `.sch` file, or the rules embedded in a `.rng`)
+//! over documents and prints the findings.
+//!
+//! Owns the filesystem side only: loading the schema (missing: exit 2; not Schematron or not
+//! well-formed: exit 3), reading documents (files, directories of `*.xml`, `-` for stdin),
+//! choosing the date for `current-date()` (`--date`, else `SOURCE_DATE_EPOCH`, else today),
+//! and formatting (`short`: exactly `path:line:col: severity: message`; `json`). The report is
+//! the output (stdout); rules that cannot be run are reported once, before the documents.
+//! It must not hold rule logic (that is `teikit::schematron`). The lead folds this into
+//! `teikit validate --checks schematron` at merge.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{exit, io};
+use crate::diag::{Diagnostic, LineIndex, format_short};
+use crate::schematron::{self, CheckOptions, LoadError};
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Short,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SchematronArgs {
+    /// The rules: an ISO Schematron `.sch` file, or a RELAX NG `.rng` with embedded Schematron.
+    #[arg(long, value_name = "X.sch|X.rng")]
+    pub schema: PathBuf,
+    /// The phase to run (default: the schema's defaultPhase, else #ALL).
+    #[arg(long, value_name = "PHASE")]
+    pub phase: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "short")]
+    pub format: Format,
+    /// The date `current-date()` returns, YYYY-MM-DD (default: SOURCE_DATE_EPOCH, else today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// Documents or directories (their `*.xml` files); `-` reads stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+fn fail(code: i32, msg: &str) -> i32 {
+    eprintln!("teikit schematron: error: {msg}");
+    code
+}
+
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found).map_err(|e| format!("{}: {e}", p.display()))?;
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "xml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: SchematronArgs) -> i32 {
+    let date = match io::resolve_date(args.date.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return fail(exit::USAGE, &e),
+    };
+    if !args.schema.exists() {
+        return fail(
+            exit::USAGE,
+            &format!("{}: schema not found", args.schema.display()),
+        );
+    }
+    let schema = match schematron::load_schematron_file(&args.schema) {
+        Ok(s) => s,
+        Err(LoadError::Io(e)) => return fail(exit::USAGE, &e),
+        Err(LoadError::Schema(e)) => return fail(exit::SCHEMA, &e),
+    };
+    if let Some(p) = &args.phase {
+        if !schema.has_phase(p) {
+            return fail(
+                exit::USAGE,
+                &format!("{}: no phase `{p}`", args.schema.display()),
+            );
+        }
+    }
+    let files = match collect(&args.files) {
+        Ok(f) => f,
+        Err(e) => return fail(exit::USAGE, &e),
+    };
+    let opts = CheckOptions {
+        phase: args.phase.as_deref(),
+        today: Some(&date),
+    };
+    let schema_name = args.schema.display().to_string();
+    let mut out = String::new();
+    let mut json: Vec<serde_json::Value> = Vec::new();
+    let mut code = exit::OK;
+    for d in schema.unsupported() {
+        emit_one(&mut out, &mut json, args.format, &schema_name, "", &d);
+    }
+    for f in files {
+        let input = match io::read_input(&f) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("teikit schematron: error: {e}");
+                code = code.max(exit::USAGE);
+                continue;
+            }
+        };
+        let text = match crate::source::decode_text(&input.bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("teikit schematron: error: {}: {e}", input.name);
+                code = code.max(exit::USAGE);
+                continue;
+            }
+        };
+        let report = schematron::check_with(&schema, &text, &input.name, &opts);
+        if report.has_errors() {
+            code = code.max(exit::INVALID);
+        }
+        for d in &report.diagnostics {
+            emit_one(&mut out, &mut json, args.format, &input.name, &text, d);
+        }
+    }
+    let bytes = match args.format {
+        Format::Short => out,
+        Format::Json => {
+            serde_json::to_string_pretty(&json).unwrap_or_else(|_| "[]".to_string()) + "\n"
+        }
+    };
+    if let Err(e) = io::emit(None, bytes.as_bytes()) {
+        return fail(exit::USAGE, &e);
+    }
+    code
+}
+
+fn emit_one(
+    out: &mut String,
+    json: &mut Vec<serde_json::Value>,
+    format: Format,
+    path: &str,
+    text: &str,
+    d: &Diagnostic,
+) {
+    let index = LineIndex::new(text);
+    match format {
+        Format::Short => {
+            let _ = writeln!(out, "{}", format_short(path, text, &index, d));
+        }
+        Format::Json => {
+            let (line, column) = match d.span {
+                Some(s) => index.line_col(text, s.start),
+                None => (1, 1),
+            };
+            json.push(serde_json::json!({
+                "path": path,
+                "line": line,
+                "column": column,
+                "severity": d.severity.as_str(),
+                "code": d.code,
+                "message": d.message,
+                "hints": d.hints,
+            }));
+        }
+    }
+}
