@@ -273,7 +273,8 @@ pub fn check_with(schema: &Schema, doc_text: &str, doc_name: &str, opts: &CheckO
             let pos = e.pos();
             let offset = offset_of(doc_text, pos.row as usize, pos.col as usize);
             report.push(
-                Diagnostic::error("sch/not-well-formed", format!("{doc_name}: {e}"))
+                Diagnostic::error("sch/not-well-formed", format!("not well-formed: {e}"))
+                    .with_hint(format!("document: {doc_name}"))
                     .with_span(Span::at(offset)),
             );
             return report;
