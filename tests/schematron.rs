@@ -156,7 +156,11 @@ fn constructs_table_lists_every_construct_used() {
         } else {
             schematron::from_sch_xml(&text, rel).unwrap()
         };
-        assert!(schema.unsupported().is_empty(), "{rel}: {:?}", schema.unsupported());
+        assert!(
+            schema.unsupported().is_empty(),
+            "{rel}: {:?}",
+            schema.unsupported()
+        );
         let missing: Vec<String> = schema
             .constructs()
             .into_iter()
@@ -183,7 +187,8 @@ enum Place {
     Facsimile,
 }
 
-const HEADER_FILE: &str = "<fileDesc><titleStmt><title>t</title></titleStmt><publicationStmt><p>p</p></publicationStmt>";
+const HEADER_FILE: &str =
+    "<fileDesc><titleStmt><title>t</title></titleStmt><publicationStmt><p>p</p></publicationStmt>";
 
 fn fixture_doc(place: Place, snippet: &str) -> String {
     let tei = "<TEI xmlns=\"http://www.tei-c.org/ns/1.0\">";
@@ -205,67 +210,372 @@ fn fixture_doc(place: Place, snippet: &str) -> String {
 
 /// (fixture name, where, snippet on line 5, pattern id suffix expected to fire on line 5).
 const TEI_ALL_FIXTURES: &[(&str, Place, &str, &str)] = &[
-    ("generatedBy", Place::Body, r#"<p generatedBy="human">x</p>"#, "att.cmc-generatedBy-CMC_generatedBy_within_post-constraint-rule-1"),
-    ("datable-when", Place::Body, r#"<p><date when="1900-01-01" notBefore="1899-01-01">x</date></p>"#, "att.datable.w3c-att-datable-w3c-when-constraint-rule-2"),
-    ("datable-from", Place::Body, r#"<p><date from="1900" notBefore="1899">x</date></p>"#, "att.datable.w3c-att-datable-w3c-from-constraint-rule-3"),
-    ("datable-to", Place::Body, r#"<p><date to="1900" notAfter="1901">x</date></p>"#, "att.datable.w3c-att-datable-w3c-to-constraint-rule-4"),
-    ("targetLang", Place::Body, r#"<p><ref targetLang="de">x</ref></p>"#, "att.pointing-targetLang-targetLang-constraint-rule-6"),
-    ("spanTo-following", Place::Body, r##"<p><anchor xml:id="a1"/>x<addSpan spanTo="#a1"/>y</p>"##, "att.spanning-spanTo-spanTo-points-to-following-constraint-rule-7"),
-    ("schemeVersion", Place::Body, r#"<p><hi schemeVersion="2">x</hi></p>"#, "att.styleDef-schemeVersion-schemeVersionRequiresScheme-constraint-rule-8"),
-    ("subtype", Place::Body, r#"<p><seg subtype="x">y</seg></p>"#, "att.typed-subtypeTyped-constraint-rule-9"),
-    ("calendar-empty", Place::Body, r##"<p><date calendar="#g"/></p>"##, "att.calendarSystem-calendar-calendar_attr_on_empty_element-constraint-rule-10"),
-    ("p-in-ab", Place::Body, r#"<ab><p>x</p></ab>"#, "p-abstractModel-structure-p-in-ab-or-p-constraint-rule-11"),
-    ("p-in-l", Place::Body, r#"<lg><l><p>x</p></l></lg>"#, "p-abstractModel-structure-p-in-l-constraint-rule-12"),
-    ("deprecationInfo", Place::Body, r#"<p><desc type="deprecationInfo">x</desc></p>"#, "desc-deprecationInfo-only-in-deprecated-constraint-rule-13"),
-    ("rt-target", Place::Body, r##"<p><ruby><rb>x</rb><rt target="#a" from="#b" to="#c">y</rt></ruby></p>"##, "rt-target-rt-target-not-span-constraint-rule-14"),
-    ("rt-from", Place::Body, r##"<p><ruby><rb>x</rb><rt from="#b">y</rt></ruby></p>"##, "rt-from-rt-from-constraint-rule-15"),
-    ("rt-to", Place::Body, r##"<p><ruby><rb>x</rb><rt to="#b">y</rt></ruby></p>"##, "rt-to-rt-to-constraint-rule-16"),
-    ("ptr", Place::Body, r##"<p><ptr target="#a" cRef="x"/></p>"##, "ptr-ptrAtts-constraint-rule-17"),
-    ("ref", Place::Body, r##"<p><ref target="#a" cRef="x">y</ref></p>"##, "ref-refAtts-constraint-rule-18"),
-    ("gloss-list", Place::Body, r#"<list type="gloss"><item>x</item></list>"#, "list-gloss-list-must-have-labels-constraint-rule-19"),
-    ("relatedItem-both", Place::Body, r##"<p><bibl><relatedItem target="#a"><bibl>x</bibl></relatedItem></bibl></p>"##, "relatedItem-targetorcontent1-constraint-rule-20"),
-    ("relatedItem-none", Place::Body, r#"<p><bibl><relatedItem/></bibl></p>"#, "relatedItem-targetorcontent1-constraint-rule-20"),
-    ("l-in-l", Place::Body, r#"<lg><l>a<l>b</l></l></lg>"#, "l-abstractModel-structure-l-in-l-constraint-rule-21"),
-    ("lg-empty", Place::Body, r#"<lg><head>x</head></lg>"#, "lg-atleast1oflggapl-constraint-rule-22"),
-    ("lg-in-l", Place::Body, r#"<lg><l>a<lg><l>b</l></lg></l></lg>"#, "lg-abstractModel-structure-lg-in-l-constraint-rule-23"),
-    ("quotation", Place::EncodingDesc, r#"<editorialDecl><quotation/></editorialDecl>"#, "quotation-quotationContents-constraint-rule-24"),
-    ("citeStructure-outer", Place::EncodingDesc, r#"<refsDecl><citeStructure match="div" use="@n"/></refsDecl>"#, "citeStructure-match-citestructure-outer-match-constraint-rule-25"),
-    ("citeStructure-inner", Place::EncodingDesc, r#"<refsDecl><citeStructure match="/TEI" use="@n"><citeStructure match="/div" use="@n"/></citeStructure></refsDecl>"#, "citeStructure-match-citestructure-inner-match-constraint-rule-26"),
-    ("div-in-l", Place::Body, r#"<lg><l><div><p>x</p></div></l></lg>"#, "div-abstractModel-structure-div-in-l-constraint-rule-27"),
-    ("div-in-p", Place::Body, r#"<p><div><ab>x</ab></div></p>"#, "div-abstractModel-structure-div-in-ab-or-p-constraint-rule-28"),
-    ("shift", Place::Body, r#"<p><shift/>x</p>"#, "shift-shiftNew-constraint-rule-29"),
-    ("s-nested", Place::Body, r#"<p><s>a<s>b</s></s></p>"#, "s-noNestedS-constraint-rule-30"),
-    ("span-from-target", Place::Body, r##"<p><span from="#a" target="#b">x</span></p>"##, "span-target-from-constraint-rule-31"),
-    ("span-to-target", Place::Body, r##"<p><span from="#a" to="#c" target="#b">x</span></p>"##, "span-targetto-constraint-rule-32"),
-    ("span-to-not-from", Place::Body, r##"<p><span to="#b">x</span></p>"##, "span-tonotfrom-constraint-rule-33"),
-    ("span-from-two", Place::Body, r##"<p><span from="#a #b">x</span></p>"##, "span-tofrom-constraint-rule-34"),
-    ("msDesc-singleton", Place::SourceDesc, r#"<msDesc><msIdentifier><idno>1</idno></msIdentifier><physDesc><p>a</p></physDesc><physDesc><p>b</p></physDesc></msDesc>"#, "msDesc-one_ms_singleton_max-constraint-rule-35"),
-    ("catchwords", Place::Body, r#"<p><catchwords>x</catchwords></p>"#, "catchwords-catchword_in_msDesc-constraint-rule-36"),
-    ("dimensions-width", Place::Body, r#"<p><dimensions><width>1</width><width>2</width></dimensions></p>"#, "dimensions-duplicateDim-constraint-rule-37"),
-    ("dimensions-height", Place::Body, r#"<p><dimensions><height>1</height><height>2</height></dimensions></p>"#, "dimensions-duplicateDim-constraint-rule-37"),
-    ("dimensions-depth", Place::Body, r#"<p><dimensions><depth>1</depth><depth>2</depth></dimensions></p>"#, "dimensions-duplicateDim-constraint-rule-37"),
-    ("secFol", Place::Body, r#"<p><secFol>x</secFol></p>"#, "secFol-secFol_in_msDesc-constraint-rule-38"),
-    ("signatures", Place::Body, r#"<p><signatures>x</signatures></p>"#, "signatures-signatures_in_msDesc-constraint-rule-39"),
-    ("msIdentifier-empty", Place::SourceDesc, r#"<msDesc><msIdentifier/><p>x</p></msDesc>"#, "msIdentifier-msId_minimal-constraint-rule-40"),
-    ("facsimile-text", Place::Facsimile, r#"<zone>text</zone>"#, "facsimile-no_facsimile_text_nodes-constraint-rule-41"),
-    ("path-closed", Place::Facsimile, r#"<path points="0,0 10,10 0,0"/>"#, "path-pathmustnotbeclosed-constraint-rule-42"),
-    ("addSpan", Place::Body, r#"<p><addSpan/>x</p>"#, "addSpan-addSpan-requires-spanTo-constraint-rule-43"),
-    ("addSpan-fr", Place::Body, r#"<p><addSpan/>x</p>"#, "addSpan-addSpan-requires-spanTo-fr-constraint-rule-44"),
-    ("damageSpan", Place::Body, r#"<p><damageSpan/>x</p>"#, "damageSpan-damageSpan-requires-spanTo-constraint-rule-45"),
-    ("damageSpan-fr", Place::Body, r#"<p><damageSpan/>x</p>"#, "damageSpan-damageSpan-requires-spanTo-fr-constraint-rule-46"),
-    ("delSpan", Place::Body, r#"<p><delSpan/>x</p>"#, "delSpan-delSpan-requires-spanTo-constraint-rule-47"),
-    ("delSpan-fr", Place::Body, r#"<p><delSpan/>x</p>"#, "delSpan-delSpan-requires-spanTo-fr-constraint-rule-48"),
-    ("subst", Place::Body, r#"<p><subst><add>x</add></subst></p>"#, "subst-substContents1-constraint-rule-49"),
-    ("rdgGrp", Place::Body, r#"<p><app><rdgGrp><lem>a</lem><lem>b</lem></rdgGrp></app></p>"#, "rdgGrp-only1lem-constraint-rule-50"),
-    ("variantEncoding", Place::EncodingDesc, r#"<variantEncoding method="parallel-segmentation" location="external"/>"#, "variantEncoding-location-variantEncodingLocation-constraint-rule-51"),
-    ("relation-no-name", Place::Body, r##"<p><listRelation><relation active="#a" passive="#b"/></listRelation></p>"##, "relation-ref-or-key-or-name-constraint-rule-52"),
-    ("relation-active-mutual", Place::Body, r##"<p><listRelation><relation name="x" active="#a" mutual="#b"/></listRelation></p>"##, "relation-active-mutual-constraint-rule-53"),
-    ("relation-passive", Place::Body, r##"<p><listRelation><relation name="x" passive="#b"/></listRelation></p>"##, "relation-active-passive-constraint-rule-54"),
-    ("link", Place::Body, r##"<p><link target="#a"/></p>"##, "link-linkTargets3-constraint-rule-55"),
-    ("ab-in-l", Place::Body, r#"<lg><l><ab>x</ab></l></lg>"#, "ab-abstractModel-structure-ab-in-l-constraint-rule-56"),
-    ("join", Place::Body, r##"<p><join target="#a"/></p>"##, "join-joinTargets3-constraint-rule-57"),
-    ("validUntil-past", Place::Body, r#"<p validUntil="2000-01-01">x</p>"#, "att.deprecated-validUntil-deprecation-two-month-warning-constraint-rule-61"),
-    ("validUntil-unexplained", Place::Body, r#"<p validUntil="2000-01-01">x</p>"#, "att.deprecated-validUntil-deprecation-should-be-explained-constraint-rule-62"),
+    (
+        "generatedBy",
+        Place::Body,
+        r#"<p generatedBy="human">x</p>"#,
+        "att.cmc-generatedBy-CMC_generatedBy_within_post-constraint-rule-1",
+    ),
+    (
+        "datable-when",
+        Place::Body,
+        r#"<p><date when="1900-01-01" notBefore="1899-01-01">x</date></p>"#,
+        "att.datable.w3c-att-datable-w3c-when-constraint-rule-2",
+    ),
+    (
+        "datable-from",
+        Place::Body,
+        r#"<p><date from="1900" notBefore="1899">x</date></p>"#,
+        "att.datable.w3c-att-datable-w3c-from-constraint-rule-3",
+    ),
+    (
+        "datable-to",
+        Place::Body,
+        r#"<p><date to="1900" notAfter="1901">x</date></p>"#,
+        "att.datable.w3c-att-datable-w3c-to-constraint-rule-4",
+    ),
+    (
+        "targetLang",
+        Place::Body,
+        r#"<p><ref targetLang="de">x</ref></p>"#,
+        "att.pointing-targetLang-targetLang-constraint-rule-6",
+    ),
+    (
+        "spanTo-following",
+        Place::Body,
+        r##"<p><anchor xml:id="a1"/>x<addSpan spanTo="#a1"/>y</p>"##,
+        "att.spanning-spanTo-spanTo-points-to-following-constraint-rule-7",
+    ),
+    (
+        "schemeVersion",
+        Place::Body,
+        r#"<p><hi schemeVersion="2">x</hi></p>"#,
+        "att.styleDef-schemeVersion-schemeVersionRequiresScheme-constraint-rule-8",
+    ),
+    (
+        "subtype",
+        Place::Body,
+        r#"<p><seg subtype="x">y</seg></p>"#,
+        "att.typed-subtypeTyped-constraint-rule-9",
+    ),
+    (
+        "calendar-empty",
+        Place::Body,
+        r##"<p><date calendar="#g"/></p>"##,
+        "att.calendarSystem-calendar-calendar_attr_on_empty_element-constraint-rule-10",
+    ),
+    (
+        "p-in-ab",
+        Place::Body,
+        r#"<ab><p>x</p></ab>"#,
+        "p-abstractModel-structure-p-in-ab-or-p-constraint-rule-11",
+    ),
+    (
+        "p-in-l",
+        Place::Body,
+        r#"<lg><l><p>x</p></l></lg>"#,
+        "p-abstractModel-structure-p-in-l-constraint-rule-12",
+    ),
+    (
+        "deprecationInfo",
+        Place::Body,
+        r#"<p><desc type="deprecationInfo">x</desc></p>"#,
+        "desc-deprecationInfo-only-in-deprecated-constraint-rule-13",
+    ),
+    (
+        "rt-target",
+        Place::Body,
+        r##"<p><ruby><rb>x</rb><rt target="#a" from="#b" to="#c">y</rt></ruby></p>"##,
+        "rt-target-rt-target-not-span-constraint-rule-14",
+    ),
+    (
+        "rt-from",
+        Place::Body,
+        r##"<p><ruby><rb>x</rb><rt from="#b">y</rt></ruby></p>"##,
+        "rt-from-rt-from-constraint-rule-15",
+    ),
+    (
+        "rt-to",
+        Place::Body,
+        r##"<p><ruby><rb>x</rb><rt to="#b">y</rt></ruby></p>"##,
+        "rt-to-rt-to-constraint-rule-16",
+    ),
+    (
+        "ptr",
+        Place::Body,
+        r##"<p><ptr target="#a" cRef="x"/></p>"##,
+        "ptr-ptrAtts-constraint-rule-17",
+    ),
+    (
+        "ref",
+        Place::Body,
+        r##"<p><ref target="#a" cRef="x">y</ref></p>"##,
+        "ref-refAtts-constraint-rule-18",
+    ),
+    (
+        "gloss-list",
+        Place::Body,
+        r#"<list type="gloss"><item>x</item></list>"#,
+        "list-gloss-list-must-have-labels-constraint-rule-19",
+    ),
+    (
+        "relatedItem-both",
+        Place::Body,
+        r##"<p><bibl><relatedItem target="#a"><bibl>x</bibl></relatedItem></bibl></p>"##,
+        "relatedItem-targetorcontent1-constraint-rule-20",
+    ),
+    (
+        "relatedItem-none",
+        Place::Body,
+        r#"<p><bibl><relatedItem/></bibl></p>"#,
+        "relatedItem-targetorcontent1-constraint-rule-20",
+    ),
+    (
+        "l-in-l",
+        Place::Body,
+        r#"<lg><l>a<l>b</l></l></lg>"#,
+        "l-abstractModel-structure-l-in-l-constraint-rule-21",
+    ),
+    (
+        "lg-empty",
+        Place::Body,
+        r#"<lg><head>x</head></lg>"#,
+        "lg-atleast1oflggapl-constraint-rule-22",
+    ),
+    (
+        "lg-in-l",
+        Place::Body,
+        r#"<lg><l>a<lg><l>b</l></lg></l></lg>"#,
+        "lg-abstractModel-structure-lg-in-l-constraint-rule-23",
+    ),
+    (
+        "quotation",
+        Place::EncodingDesc,
+        r#"<editorialDecl><quotation/></editorialDecl>"#,
+        "quotation-quotationContents-constraint-rule-24",
+    ),
+    (
+        "citeStructure-outer",
+        Place::EncodingDesc,
+        r#"<refsDecl><citeStructure match="div" use="@n"/></refsDecl>"#,
+        "citeStructure-match-citestructure-outer-match-constraint-rule-25",
+    ),
+    (
+        "citeStructure-inner",
+        Place::EncodingDesc,
+        r#"<refsDecl><citeStructure match="/TEI" use="@n"><citeStructure match="/div" use="@n"/></citeStructure></refsDecl>"#,
+        "citeStructure-match-citestructure-inner-match-constraint-rule-26",
+    ),
+    (
+        "div-in-l",
+        Place::Body,
+        r#"<lg><l><div><p>x</p></div></l></lg>"#,
+        "div-abstractModel-structure-div-in-l-constraint-rule-27",
+    ),
+    (
+        "div-in-p",
+        Place::Body,
+        r#"<p><div><ab>x</ab></div></p>"#,
+        "div-abstractModel-structure-div-in-ab-or-p-constraint-rule-28",
+    ),
+    (
+        "shift",
+        Place::Body,
+        r#"<p><shift/>x</p>"#,
+        "shift-shiftNew-constraint-rule-29",
+    ),
+    (
+        "s-nested",
+        Place::Body,
+        r#"<p><s>a<s>b</s></s></p>"#,
+        "s-noNestedS-constraint-rule-30",
+    ),
+    (
+        "span-from-target",
+        Place::Body,
+        r##"<p><span from="#a" target="#b">x</span></p>"##,
+        "span-target-from-constraint-rule-31",
+    ),
+    (
+        "span-to-target",
+        Place::Body,
+        r##"<p><span from="#a" to="#c" target="#b">x</span></p>"##,
+        "span-targetto-constraint-rule-32",
+    ),
+    (
+        "span-to-not-from",
+        Place::Body,
+        r##"<p><span to="#b">x</span></p>"##,
+        "span-tonotfrom-constraint-rule-33",
+    ),
+    (
+        "span-from-two",
+        Place::Body,
+        r##"<p><span from="#a #b">x</span></p>"##,
+        "span-tofrom-constraint-rule-34",
+    ),
+    (
+        "msDesc-singleton",
+        Place::SourceDesc,
+        r#"<msDesc><msIdentifier><idno>1</idno></msIdentifier><physDesc><p>a</p></physDesc><physDesc><p>b</p></physDesc></msDesc>"#,
+        "msDesc-one_ms_singleton_max-constraint-rule-35",
+    ),
+    (
+        "catchwords",
+        Place::Body,
+        r#"<p><catchwords>x</catchwords></p>"#,
+        "catchwords-catchword_in_msDesc-constraint-rule-36",
+    ),
+    (
+        "dimensions-width",
+        Place::Body,
+        r#"<p><dimensions><width>1</width><width>2</width></dimensions></p>"#,
+        "dimensions-duplicateDim-constraint-rule-37",
+    ),
+    (
+        "dimensions-height",
+        Place::Body,
+        r#"<p><dimensions><height>1</height><height>2</height></dimensions></p>"#,
+        "dimensions-duplicateDim-constraint-rule-37",
+    ),
+    (
+        "dimensions-depth",
+        Place::Body,
+        r#"<p><dimensions><depth>1</depth><depth>2</depth></dimensions></p>"#,
+        "dimensions-duplicateDim-constraint-rule-37",
+    ),
+    (
+        "secFol",
+        Place::Body,
+        r#"<p><secFol>x</secFol></p>"#,
+        "secFol-secFol_in_msDesc-constraint-rule-38",
+    ),
+    (
+        "signatures",
+        Place::Body,
+        r#"<p><signatures>x</signatures></p>"#,
+        "signatures-signatures_in_msDesc-constraint-rule-39",
+    ),
+    (
+        "msIdentifier-empty",
+        Place::SourceDesc,
+        r#"<msDesc><msIdentifier/><p>x</p></msDesc>"#,
+        "msIdentifier-msId_minimal-constraint-rule-40",
+    ),
+    (
+        "facsimile-text",
+        Place::Facsimile,
+        r#"<zone>text</zone>"#,
+        "facsimile-no_facsimile_text_nodes-constraint-rule-41",
+    ),
+    (
+        "path-closed",
+        Place::Facsimile,
+        r#"<path points="0,0 10,10 0,0"/>"#,
+        "path-pathmustnotbeclosed-constraint-rule-42",
+    ),
+    (
+        "addSpan",
+        Place::Body,
+        r#"<p><addSpan/>x</p>"#,
+        "addSpan-addSpan-requires-spanTo-constraint-rule-43",
+    ),
+    (
+        "addSpan-fr",
+        Place::Body,
+        r#"<p><addSpan/>x</p>"#,
+        "addSpan-addSpan-requires-spanTo-fr-constraint-rule-44",
+    ),
+    (
+        "damageSpan",
+        Place::Body,
+        r#"<p><damageSpan/>x</p>"#,
+        "damageSpan-damageSpan-requires-spanTo-constraint-rule-45",
+    ),
+    (
+        "damageSpan-fr",
+        Place::Body,
+        r#"<p><damageSpan/>x</p>"#,
+        "damageSpan-damageSpan-requires-spanTo-fr-constraint-rule-46",
+    ),
+    (
+        "delSpan",
+        Place::Body,
+        r#"<p><delSpan/>x</p>"#,
+        "delSpan-delSpan-requires-spanTo-constraint-rule-47",
+    ),
+    (
+        "delSpan-fr",
+        Place::Body,
+        r#"<p><delSpan/>x</p>"#,
+        "delSpan-delSpan-requires-spanTo-fr-constraint-rule-48",
+    ),
+    (
+        "subst",
+        Place::Body,
+        r#"<p><subst><add>x</add></subst></p>"#,
+        "subst-substContents1-constraint-rule-49",
+    ),
+    (
+        "rdgGrp",
+        Place::Body,
+        r#"<p><app><rdgGrp><lem>a</lem><lem>b</lem></rdgGrp></app></p>"#,
+        "rdgGrp-only1lem-constraint-rule-50",
+    ),
+    (
+        "variantEncoding",
+        Place::EncodingDesc,
+        r#"<variantEncoding method="parallel-segmentation" location="external"/>"#,
+        "variantEncoding-location-variantEncodingLocation-constraint-rule-51",
+    ),
+    (
+        "relation-no-name",
+        Place::Body,
+        r##"<p><listRelation><relation active="#a" passive="#b"/></listRelation></p>"##,
+        "relation-ref-or-key-or-name-constraint-rule-52",
+    ),
+    (
+        "relation-active-mutual",
+        Place::Body,
+        r##"<p><listRelation><relation name="x" active="#a" mutual="#b"/></listRelation></p>"##,
+        "relation-active-mutual-constraint-rule-53",
+    ),
+    (
+        "relation-passive",
+        Place::Body,
+        r##"<p><listRelation><relation name="x" passive="#b"/></listRelation></p>"##,
+        "relation-active-passive-constraint-rule-54",
+    ),
+    (
+        "link",
+        Place::Body,
+        r##"<p><link target="#a"/></p>"##,
+        "link-linkTargets3-constraint-rule-55",
+    ),
+    (
+        "ab-in-l",
+        Place::Body,
+        r#"<lg><l><ab>x</ab></l></lg>"#,
+        "ab-abstractModel-structure-ab-in-l-constraint-rule-56",
+    ),
+    (
+        "join",
+        Place::Body,
+        r##"<p><join target="#a"/></p>"##,
+        "join-joinTargets3-constraint-rule-57",
+    ),
+    (
+        "validUntil-past",
+        Place::Body,
+        r#"<p validUntil="2000-01-01">x</p>"#,
+        "att.deprecated-validUntil-deprecation-two-month-warning-constraint-rule-61",
+    ),
+    (
+        "validUntil-unexplained",
+        Place::Body,
+        r#"<p validUntil="2000-01-01">x</p>"#,
+        "att.deprecated-validUntil-deprecation-should-be-explained-constraint-rule-62",
+    ),
 ];
 
 /// Patterns of tei_all that constrain ODD specification elements (the tagdocs module: specs,
@@ -292,9 +602,14 @@ fn tei_all_content_rules_fire_on_their_fixtures() {
         files.push(p);
     }
     // a clean document of each template gives no finding at all
-    for (i, place) in [Place::Body, Place::EncodingDesc, Place::SourceDesc, Place::Facsimile]
-        .into_iter()
-        .enumerate()
+    for (i, place) in [
+        Place::Body,
+        Place::EncodingDesc,
+        Place::SourceDesc,
+        Place::Facsimile,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let p = dir.join(format!("clean-{i}.xml"));
         let snippet = match place {
@@ -385,16 +700,24 @@ fn tag_end_line(text: &str, line: usize, col: usize) -> usize {
 /// Wraps Schematron rules in a RELAX NG grammar that accepts any document, so tei-rs (which
 /// reads Schematron embedded in RELAX NG) checks the rules only.
 fn wrap_sch_in_rng(sch: &str) -> String {
-    let open = sch.find("<sch:schema").or_else(|| sch.find("<schema")).unwrap();
+    let open = sch
+        .find("<sch:schema")
+        .or_else(|| sch.find("<schema"))
+        .unwrap();
     let body_start = sch[open..].find('>').unwrap() + open + 1;
-    let close = sch.rfind("</sch:schema>").or_else(|| sch.rfind("</schema>")).unwrap();
+    let close = sch
+        .rfind("</sch:schema>")
+        .or_else(|| sch.rfind("</schema>"))
+        .unwrap();
     let mut body = sch[body_start..close].to_string();
     if !sch[open..body_start].contains("xmlns:sch=") {
         // default-namespace Schematron: give the elements the sch prefix's namespace explicitly
         body = format!(
             "<div xmlns=\"http://purl.oclc.org/dsdl/schematron\" xmlns:a=\"urn:x-wrapper\">{body}</div>"
         );
-        body = body.replace("<div ", "<a:div ").replace("</div>", "</a:div>");
+        body = body
+            .replace("<div ", "<a:div ")
+            .replace("</div>", "</a:div>");
     }
     format!(
         "<?xml version=\"1.0\"?>\n<grammar xmlns=\"http://relaxng.org/ns/structure/1.0\" xmlns:sch=\"http://purl.oclc.org/dsdl/schematron\">\
@@ -456,7 +779,9 @@ fn run_tei_rs(bin: &Path, rng: &Path, files: &[PathBuf]) -> Oracle {
         findings.push((
             path.to_string(),
             line_no,
-            format!("{}: {}", sev.trim(), normalize(msg)).trim().to_string(),
+            format!("{}: {}", sev.trim(), normalize(msg))
+                .trim()
+                .to_string(),
         ));
     }
     let mut unsupported_tests = BTreeSet::new();
@@ -493,7 +818,10 @@ fn compare_with_tei_rs(
     }
     let mut mine: BTreeMap<(String, usize, String), usize> = BTreeMap::new();
     let mut skipped = 0;
-    for f in ours.iter().filter(|f| f.code == "sch/assert" || f.code == "sch/report") {
+    for f in ours
+        .iter()
+        .filter(|f| f.code == "sch/assert" || f.code == "sch/report")
+    {
         if oracle.unsupported_tests.contains(&normalize(&f.test)) {
             skipped += 1;
             continue;
@@ -516,8 +844,14 @@ fn compare_with_tei_rs(
             ))
             .or_default() += 1;
     }
-    let only_mine: Vec<_> = mine.iter().filter(|(k, n)| theirs.get(*k) != Some(n)).collect();
-    let only_theirs: Vec<_> = theirs.iter().filter(|(k, n)| mine.get(*k) != Some(n)).collect();
+    let only_mine: Vec<_> = mine
+        .iter()
+        .filter(|(k, n)| theirs.get(*k) != Some(n))
+        .collect();
+    let only_theirs: Vec<_> = theirs
+        .iter()
+        .filter(|(k, n)| mine.get(*k) != Some(n))
+        .collect();
     assert!(
         only_mine.is_empty() && only_theirs.is_empty(),
         "{test}: findings differ from tei-rs\nonly teikit: {only_mine:#?}\nonly tei-rs: {only_theirs:#?}"
@@ -588,7 +922,11 @@ fn cmif_schematron_on_examples_and_templates() {
     eprintln!("{test}: {} findings on {} files", ours.len(), files.len());
     let dir = fixture_dir("cmif-oracle");
     let rng = dir.join("cmif-wrapped.rng");
-    std::fs::write(&rng, wrap_sch_in_rng(&std::fs::read_to_string(&sch).unwrap())).unwrap();
+    std::fs::write(
+        &rng,
+        wrap_sch_in_rng(&std::fs::read_to_string(&sch).unwrap()),
+    )
+    .unwrap();
     compare_with_tei_rs(test, &rng, &ours, &files);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -607,27 +945,40 @@ fn schnitzler_schematron_on_150_letters() {
     let (ours, code) = run_json(&sch, &files, &[]);
     assert_eq!(code, 1);
     assert!(
-        ours.iter().all(|f| f.code != "sch/unsupported" && f.code != "sch/dynamic-error"),
+        ours.iter()
+            .all(|f| f.code != "sch/unsupported" && f.code != "sch/dynamic-error"),
         "{:#?}",
-        ours.iter().filter(|f| !f.code.starts_with("sch/assert")).collect::<Vec<_>>()
+        ours.iter()
+            .filter(|f| !f.code.starts_with("sch/assert"))
+            .collect::<Vec<_>>()
     );
     eprintln!("{test}: {} findings on {} letters", ours.len(), files.len());
     let tmp = fixture_dir("schnitzler-oracle");
     let rng = tmp.join("schnitzler-wrapped.rng");
-    std::fs::write(&rng, wrap_sch_in_rng(&std::fs::read_to_string(&sch).unwrap())).unwrap();
+    std::fs::write(
+        &rng,
+        wrap_sch_in_rng(&std::fs::read_to_string(&sch).unwrap()),
+    )
+    .unwrap();
     compare_with_tei_rs(test, &rng, &ours, &files);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+type Mutation = Box<dyn Fn(&str) -> String>;
 
 /// Deterministic edits that make the Schnitzler letters break many of their rules (and some of
 /// tei_all's): applied to a rotating subset of letters.
 fn mutate(i: usize, text: &str) -> String {
     let date_when = regex::Regex::new(r#"<date ([^>]*)when=""#).unwrap();
-    let muts: Vec<Box<dyn Fn(&str) -> String>> = vec![
+    let muts: Vec<Mutation> = vec![
         Box::new(|s| s.replacen(" ref=\"", " rfx=\"", 5)),
         Box::new(|s| s.replacen("level=\"a\"", "", 1)),
         Box::new(|s| s.replacen("type=\"sent\"", "type=\"snt\"", 1)),
-        Box::new(move |s| date_when.replacen(s, 2, "<date ${1}notBefore=\"").into_owned()),
+        Box::new(move |s| {
+            date_when
+                .replacen(s, 2, "<date ${1}notBefore=\"")
+                .into_owned()
+        }),
         Box::new(|s| s.replacen("<pb ", "<pb/> <pb ", 3)),
         Box::new(|s| s.replacen("n=\"1\"", "n=\"x\"", 2)),
         Box::new(|s| s.replacen("</p>", " </p>", 3)),
@@ -691,7 +1042,11 @@ fn mutated_schnitzler_letters_agree_with_tei_rs() {
     let (ours_tei, _) = run_json(&tei_all, &files, &[]);
     if tei_rs(test).is_some() {
         let rng = tmp.join("schnitzler-wrapped.rng");
-        std::fs::write(&rng, wrap_sch_in_rng(&std::fs::read_to_string(&sch).unwrap())).unwrap();
+        std::fs::write(
+            &rng,
+            wrap_sch_in_rng(&std::fs::read_to_string(&sch).unwrap()),
+        )
+        .unwrap();
         compare_with_tei_rs(test, &rng, &ours, &files);
         compare_with_tei_rs(&format!("{test} (tei_all)"), &tei_all, &ours_tei, &files);
     }

@@ -116,7 +116,11 @@ pub struct Env {
 
 impl Env {
     fn lookup(&self, name: &str) -> Option<&Seq> {
-        self.vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 }
 
@@ -167,7 +171,10 @@ impl<'a, 'input> Evaluator<'a, 'input> {
     /// The string value of a node (XPath 2.0 §2.4.2 / data model `dm:string-value`).
     pub fn string_value(&self, r: NodeRef) -> String {
         if r.attr > 0 {
-            return self.attr(r).map(|a| a.value().to_string()).unwrap_or_default();
+            return self
+                .attr(r)
+                .map(|a| a.value().to_string())
+                .unwrap_or_default();
         }
         let Some(n) = self.node(r) else {
             return String::new();
@@ -402,7 +409,9 @@ impl<'a, 'input> Evaluator<'a, 'input> {
                 every,
                 bindings,
                 satisfies,
-            } => Ok(bool_seq(self.quantified(*every, bindings, satisfies, f, env)?)),
+            } => Ok(bool_seq(
+                self.quantified(*every, bindings, satisfies, f, env)?,
+            )),
             Expr::If(c, t, e) => {
                 if self.ebv_of(c, f, env)? {
                     self.eval(t, f, env)
@@ -870,8 +879,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
                 str_seq(s)
             }
             Func::StringJoin => {
-                let parts: Vec<String> =
-                    self.atomize(a!(0)).iter().map(atomic_string).collect();
+                let parts: Vec<String> = self.atomize(a!(0)).iter().map(atomic_string).collect();
                 let sep = if args.len() > 1 { s!(1) } else { String::new() };
                 str_seq(parts.join(&sep))
             }
@@ -1155,7 +1163,11 @@ fn double_string(d: f64) -> String {
         return if d > 0.0 { "INF".into() } else { "-INF".into() };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if d.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let a = d.abs();
     if (1e-6..1e6).contains(&a) {
@@ -1460,7 +1472,10 @@ pub fn parse_date(s: &str) -> Option<i64> {
     if y.len() < 4 || !y.bytes().all(|b| b.is_ascii_digit()) || m.len() != 2 {
         return None;
     }
-    if !(tz.is_empty() || tz == "Z" || (tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')))) {
+    if !(tz.is_empty()
+        || tz == "Z"
+        || (tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-'))))
+    {
         return None;
     }
     let y: i64 = y.parse().ok()?;
@@ -1566,7 +1581,9 @@ pub fn compile_regex(pattern: &str, flags: &str) -> Result<regex::Regex, EvalErr
                                 }
                             }
                             if name.starts_with("{Is") {
-                                return err(format!("regex block escape \\{e}{name} is not supported"));
+                                return err(format!(
+                                    "regex block escape \\{e}{name} is not supported"
+                                ));
                             }
                             out.push('\\');
                             out.push(e);
@@ -1697,8 +1714,14 @@ mod tests {
         assert_eq!(one("string(number('x'))"), "NaN");
         assert_eq!(one("'7' cast as xs:integer + 1"), "8");
         assert_eq!(one("'x' castable as xs:integer"), "false");
-        assert_eq!(one("xs:date('2026-03-02') ge current-date() + xs:dayTimeDuration('P60D')"), "true");
-        assert_eq!(one("current-date() + xs:dayTimeDuration('P60D')"), "2026-03-02");
+        assert_eq!(
+            one("xs:date('2026-03-02') ge current-date() + xs:dayTimeDuration('P60D')"),
+            "true"
+        );
+        assert_eq!(
+            one("current-date() + xs:dayTimeDuration('P60D')"),
+            "2026-03-02"
+        );
         assert_eq!(one("xs:float('1.5') eq 1.5"), "true");
         assert!(run(DOC, "xs:integer('x')").is_err());
     }
@@ -1740,7 +1763,10 @@ mod tests {
     fn dates() {
         assert_eq!(parse_date("1970-01-02"), Some(1));
         assert_eq!(parse_date("2024-02-30"), None);
-        assert_eq!(civil_from_days(days_from_civil(1931, 10, 21)), (1931, 10, 21));
+        assert_eq!(
+            civil_from_days(days_from_civil(1931, 10, 21)),
+            (1931, 10, 21)
+        );
         assert_eq!(parse_duration("P60D"), Some(60 * 86400));
         assert_eq!(double_string(1e6), "1.0E6");
         assert_eq!(double_string(12.0), "12");

@@ -377,7 +377,10 @@ pub fn build(root: &XElem, name: &str, embedded: bool) -> Result<Schema, String>
     }
     if let Some(qb) = root.attr("queryBinding") {
         let qb = qb.to_ascii_lowercase();
-        if !matches!(qb.as_str(), "xslt2" | "xslt3" | "xpath2" | "xpath3" | "xslt" | "xpath" | "xpath31" | "xslt1") {
+        if !matches!(
+            qb.as_str(),
+            "xslt2" | "xslt3" | "xpath2" | "xpath3" | "xslt" | "xpath" | "xpath31" | "xslt1"
+        ) {
             return Err(format!("{name}: queryBinding `{qb}` is not supported"));
         }
     }
@@ -443,7 +446,9 @@ pub fn build(root: &XElem, name: &str, embedded: bool) -> Result<Schema, String>
         let index = patterns.len();
         if let Some(is_a) = p.attr("is-a") {
             let Some(abs) = abstract_patterns.get(is_a) else {
-                return Err(format!("{name}: pattern is-a=\"{is_a}\": no abstract pattern with that id"));
+                return Err(format!(
+                    "{name}: pattern is-a=\"{is_a}\": no abstract pattern with that id"
+                ));
             };
             let params: Vec<(String, String)> = p
                 .sch_children("param")

@@ -248,12 +248,12 @@ pub fn check(schema: &Schema, doc_text: &str, doc_name: &str, phase: Option<&str
         schema,
         doc_text,
         doc_name,
-        &CheckOptions {
-            phase,
-            today: None,
-        },
+        &CheckOptions { phase, today: None },
     )
 }
+
+/// Rules indexed under one local name: (namespace, rule indexes).
+type NsRules = (Option<String>, Vec<usize>);
 
 struct ActiveRule<'s> {
     pattern: usize,
@@ -343,7 +343,7 @@ pub fn check_with(schema: &Schema, doc_text: &str, doc_name: &str, opts: &CheckO
 
     // index the active rules by the node they can match
     // local name → (namespace, rules)
-    let mut by_name: HashMap<String, Vec<(Option<String>, Vec<usize>)>> = HashMap::new();
+    let mut by_name: HashMap<String, Vec<NsRules>> = HashMap::new();
     let mut any_element: Vec<usize> = Vec::new();
     let mut attribute: Vec<usize> = Vec::new();
     let mut text: Vec<usize> = Vec::new();
@@ -473,7 +473,15 @@ fn fire(
         match ev.eval(&l.value, &focus, env) {
             Ok(v) => env.vars.push((l.name.clone(), v)),
             Err(e) => {
-                dynamic_error(ev, rule, &format!("let ${}", l.name), n, &e, report, errors_seen);
+                dynamic_error(
+                    ev,
+                    rule,
+                    &format!("let ${}", l.name),
+                    n,
+                    &e,
+                    report,
+                    errors_seen,
+                );
                 env.vars.truncate(mark);
                 return;
             }
@@ -566,7 +574,10 @@ fn render(ev: &Evaluator, parts: &[MsgPart], focus: &Focus, env: &mut Env) -> St
             MsgPart::Name(path) => {
                 let target = match path {
                     None => focus.item.clone(),
-                    Some(e) => ev.eval(e, focus, env).ok().and_then(|v| v.into_iter().next()),
+                    Some(e) => ev
+                        .eval(e, focus, env)
+                        .ok()
+                        .and_then(|v| v.into_iter().next()),
                 };
                 if let Some(Item::Node(n)) = target {
                     s.push_str(&ev.qname(n));

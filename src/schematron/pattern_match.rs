@@ -58,10 +58,15 @@ pub fn check_pattern(e: &Expr) -> Result<(), CompileError> {
 
 fn check_axis(axis: Axis) -> Result<(), CompileError> {
     match axis {
-        Axis::Child | Axis::Attribute | Axis::Descendant | Axis::DescendantOrSelf | Axis::SelfAxis => {
-            Ok(())
-        }
-        a => err(format!("axis {}:: is not allowed in a rule context pattern", a.name())),
+        Axis::Child
+        | Axis::Attribute
+        | Axis::Descendant
+        | Axis::DescendantOrSelf
+        | Axis::SelfAxis => Ok(()),
+        a => err(format!(
+            "axis {}:: is not allowed in a rule context pattern",
+            a.name()
+        )),
     }
 }
 

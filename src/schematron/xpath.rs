@@ -276,49 +276,264 @@ struct FuncInfo {
 }
 
 const FUNCS: &[FuncInfo] = &[
-    FuncInfo { name: "boolean", f: Func::Boolean, min: 1, max: 1 },
-    FuncInfo { name: "not", f: Func::Not, min: 1, max: 1 },
-    FuncInfo { name: "true", f: Func::True, min: 0, max: 0 },
-    FuncInfo { name: "false", f: Func::False, min: 0, max: 0 },
-    FuncInfo { name: "count", f: Func::Count, min: 1, max: 1 },
-    FuncInfo { name: "exists", f: Func::Exists, min: 1, max: 1 },
-    FuncInfo { name: "empty", f: Func::Empty, min: 1, max: 1 },
-    FuncInfo { name: "last", f: Func::Last, min: 0, max: 0 },
-    FuncInfo { name: "position", f: Func::Position, min: 0, max: 0 },
-    FuncInfo { name: "string", f: Func::String, min: 0, max: 1 },
-    FuncInfo { name: "number", f: Func::Number, min: 0, max: 1 },
-    FuncInfo { name: "concat", f: Func::Concat, min: 2, max: usize::MAX },
-    FuncInfo { name: "string-join", f: Func::StringJoin, min: 1, max: 2 },
-    FuncInfo { name: "string-length", f: Func::StringLength, min: 0, max: 1 },
-    FuncInfo { name: "normalize-space", f: Func::NormalizeSpace, min: 0, max: 1 },
-    FuncInfo { name: "contains", f: Func::Contains, min: 2, max: 2 },
-    FuncInfo { name: "starts-with", f: Func::StartsWith, min: 2, max: 2 },
-    FuncInfo { name: "ends-with", f: Func::EndsWith, min: 2, max: 2 },
-    FuncInfo { name: "substring", f: Func::Substring, min: 2, max: 3 },
-    FuncInfo { name: "substring-before", f: Func::SubstringBefore, min: 2, max: 2 },
-    FuncInfo { name: "substring-after", f: Func::SubstringAfter, min: 2, max: 2 },
-    FuncInfo { name: "translate", f: Func::Translate, min: 3, max: 3 },
-    FuncInfo { name: "upper-case", f: Func::UpperCase, min: 1, max: 1 },
-    FuncInfo { name: "lower-case", f: Func::LowerCase, min: 1, max: 1 },
-    FuncInfo { name: "matches", f: Func::Matches, min: 2, max: 3 },
-    FuncInfo { name: "replace", f: Func::Replace, min: 3, max: 4 },
-    FuncInfo { name: "tokenize", f: Func::Tokenize, min: 2, max: 3 },
-    FuncInfo { name: "distinct-values", f: Func::DistinctValues, min: 1, max: 1 },
-    FuncInfo { name: "name", f: Func::Name, min: 0, max: 1 },
-    FuncInfo { name: "local-name", f: Func::LocalName, min: 0, max: 1 },
-    FuncInfo { name: "namespace-uri", f: Func::NamespaceUri, min: 0, max: 1 },
-    FuncInfo { name: "id", f: Func::Id, min: 1, max: 1 },
-    FuncInfo { name: "root", f: Func::Root, min: 0, max: 1 },
-    FuncInfo { name: "sum", f: Func::Sum, min: 1, max: 1 },
-    FuncInfo { name: "floor", f: Func::Floor, min: 1, max: 1 },
-    FuncInfo { name: "ceiling", f: Func::Ceiling, min: 1, max: 1 },
-    FuncInfo { name: "round", f: Func::Round, min: 1, max: 1 },
-    FuncInfo { name: "abs", f: Func::Abs, min: 1, max: 1 },
-    FuncInfo { name: "current-date", f: Func::CurrentDate, min: 0, max: 0 },
-    FuncInfo { name: "current", f: Func::Current, min: 0, max: 0 },
-    FuncInfo { name: "generate-id", f: Func::GenerateId, min: 0, max: 1 },
-    FuncInfo { name: "data", f: Func::Data, min: 1, max: 1 },
-    FuncInfo { name: "reverse", f: Func::Reverse, min: 1, max: 1 },
+    FuncInfo {
+        name: "boolean",
+        f: Func::Boolean,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "not",
+        f: Func::Not,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "true",
+        f: Func::True,
+        min: 0,
+        max: 0,
+    },
+    FuncInfo {
+        name: "false",
+        f: Func::False,
+        min: 0,
+        max: 0,
+    },
+    FuncInfo {
+        name: "count",
+        f: Func::Count,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "exists",
+        f: Func::Exists,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "empty",
+        f: Func::Empty,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "last",
+        f: Func::Last,
+        min: 0,
+        max: 0,
+    },
+    FuncInfo {
+        name: "position",
+        f: Func::Position,
+        min: 0,
+        max: 0,
+    },
+    FuncInfo {
+        name: "string",
+        f: Func::String,
+        min: 0,
+        max: 1,
+    },
+    FuncInfo {
+        name: "number",
+        f: Func::Number,
+        min: 0,
+        max: 1,
+    },
+    FuncInfo {
+        name: "concat",
+        f: Func::Concat,
+        min: 2,
+        max: usize::MAX,
+    },
+    FuncInfo {
+        name: "string-join",
+        f: Func::StringJoin,
+        min: 1,
+        max: 2,
+    },
+    FuncInfo {
+        name: "string-length",
+        f: Func::StringLength,
+        min: 0,
+        max: 1,
+    },
+    FuncInfo {
+        name: "normalize-space",
+        f: Func::NormalizeSpace,
+        min: 0,
+        max: 1,
+    },
+    FuncInfo {
+        name: "contains",
+        f: Func::Contains,
+        min: 2,
+        max: 2,
+    },
+    FuncInfo {
+        name: "starts-with",
+        f: Func::StartsWith,
+        min: 2,
+        max: 2,
+    },
+    FuncInfo {
+        name: "ends-with",
+        f: Func::EndsWith,
+        min: 2,
+        max: 2,
+    },
+    FuncInfo {
+        name: "substring",
+        f: Func::Substring,
+        min: 2,
+        max: 3,
+    },
+    FuncInfo {
+        name: "substring-before",
+        f: Func::SubstringBefore,
+        min: 2,
+        max: 2,
+    },
+    FuncInfo {
+        name: "substring-after",
+        f: Func::SubstringAfter,
+        min: 2,
+        max: 2,
+    },
+    FuncInfo {
+        name: "translate",
+        f: Func::Translate,
+        min: 3,
+        max: 3,
+    },
+    FuncInfo {
+        name: "upper-case",
+        f: Func::UpperCase,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "lower-case",
+        f: Func::LowerCase,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "matches",
+        f: Func::Matches,
+        min: 2,
+        max: 3,
+    },
+    FuncInfo {
+        name: "replace",
+        f: Func::Replace,
+        min: 3,
+        max: 4,
+    },
+    FuncInfo {
+        name: "tokenize",
+        f: Func::Tokenize,
+        min: 2,
+        max: 3,
+    },
+    FuncInfo {
+        name: "distinct-values",
+        f: Func::DistinctValues,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "name",
+        f: Func::Name,
+        min: 0,
+        max: 1,
+    },
+    FuncInfo {
+        name: "local-name",
+        f: Func::LocalName,
+        min: 0,
+        max: 1,
+    },
+    FuncInfo {
+        name: "namespace-uri",
+        f: Func::NamespaceUri,
+        min: 0,
+        max: 1,
+    },
+    FuncInfo {
+        name: "id",
+        f: Func::Id,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "root",
+        f: Func::Root,
+        min: 0,
+        max: 1,
+    },
+    FuncInfo {
+        name: "sum",
+        f: Func::Sum,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "floor",
+        f: Func::Floor,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "ceiling",
+        f: Func::Ceiling,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "round",
+        f: Func::Round,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "abs",
+        f: Func::Abs,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "current-date",
+        f: Func::CurrentDate,
+        min: 0,
+        max: 0,
+    },
+    FuncInfo {
+        name: "current",
+        f: Func::Current,
+        min: 0,
+        max: 0,
+    },
+    FuncInfo {
+        name: "generate-id",
+        f: Func::GenerateId,
+        min: 0,
+        max: 1,
+    },
+    FuncInfo {
+        name: "data",
+        f: Func::Data,
+        min: 1,
+        max: 1,
+    },
+    FuncInfo {
+        name: "reverse",
+        f: Func::Reverse,
+        min: 1,
+        max: 1,
+    },
 ];
 
 impl Func {
@@ -407,8 +622,8 @@ impl StaticContext {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
-    Name(String), // QName, possibly prefixed
-    NsWild(String), // prefix:*
+    Name(String),      // QName, possibly prefixed
+    NsWild(String),    // prefix:*
     LocalWild(String), // *:local
     Str(String),
     Int(i64),
@@ -581,7 +796,10 @@ fn lex(src: &str) -> Result<Vec<Tok>, CompileError> {
         let mut matched = false;
         for s in SYMS {
             let n = s.chars().count();
-            if chars.get(i..i + n).is_some_and(|w| w.iter().copied().eq(s.chars())) {
+            if chars
+                .get(i..i + n)
+                .is_some_and(|w| w.iter().copied().eq(s.chars()))
+            {
                 toks.push(Tok::Sym(s));
                 i += n;
                 matched = true;
@@ -916,7 +1134,10 @@ impl Parser<'_> {
             false
         } else {
             if self.is_name("instance") || self.is_name("treat") {
-                return err(format!("`{}` expressions are not supported", self.describe()));
+                return err(format!(
+                    "`{}` expressions are not supported",
+                    self.describe()
+                ));
             }
             return Ok(e);
         };
@@ -1109,10 +1330,7 @@ impl Parser<'_> {
                         ns: Some(self.resolve_prefix(p)?),
                         local: local.to_string(),
                     }),
-                    None => Ok(NodeTest::Name {
-                        ns: None,
-                        local: n,
-                    }),
+                    None => Ok(NodeTest::Name { ns: None, local: n }),
                 }
             }
             _ => err(format!("expected a node test, found {}", self.describe())),
@@ -1394,7 +1612,10 @@ fn is_doc_constant(e: &Expr) -> bool {
                         | Func::Root
                 );
             !focus_default
-                && !matches!(f, Func::Position | Func::Last | Func::Current | Func::CurrentDate)
+                && !matches!(
+                    f,
+                    Func::Position | Func::Last | Func::Current | Func::CurrentDate
+                )
                 && args.iter().all(is_doc_constant)
         }
         _ => {
@@ -1703,11 +1924,17 @@ mod tests {
     #[test]
     fn memoises_absolute_paths_only() {
         let mut n = 0;
-        let e = memoise(parse("count(//tei:a) = count(tei:b)", &sc()).unwrap(), &mut n);
+        let e = memoise(
+            parse("count(//tei:a) = count(tei:b)", &sc()).unwrap(),
+            &mut n,
+        );
         assert_eq!(n, 1);
         assert!(matches!(e, Expr::General(..)));
         let mut n = 0;
-        let e = memoise(parse("count(//tei:a) le count(//tei:b)", &sc()).unwrap(), &mut n);
+        let e = memoise(
+            parse("count(//tei:a) le count(//tei:b)", &sc()).unwrap(),
+            &mut n,
+        );
         assert_eq!(n, 1);
         assert!(matches!(e, Expr::Cached(..)));
         let mut n = 0;
