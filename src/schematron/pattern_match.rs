@@ -188,6 +188,14 @@ fn match_steps(
             Ok(false)
         }
         _ => {
+            // `/x`: check the cheap structural condition before any predicate
+            if rooted
+                && rest.is_empty()
+                && matches!(axis, Axis::Child | Axis::Attribute)
+                && !parent(ev, n).is_some_and(|p| is_root(ev, p))
+            {
+                return Ok(false);
+            }
             if !step_matches(ev, n, *axis, test, preds, env)? {
                 return Ok(false);
             }

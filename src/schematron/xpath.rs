@@ -1443,7 +1443,8 @@ pub fn may_be_positional(e: &Expr) -> bool {
         Expr::Neg(_) | Expr::Range(..) | Expr::ContextItem | Expr::Filter(..) => true,
         Expr::Sequence(v) => v.iter().any(may_be_positional),
         Expr::If(_, t, e) => may_be_positional(t) || may_be_positional(e),
-        Expr::For(..) | Expr::Cast { .. } | Expr::Cached(..) => true,
+        Expr::Cached(_, inner) => may_be_positional(inner),
+        Expr::For(..) | Expr::Cast { .. } => true,
         Expr::Call(f, _) => matches!(
             f,
             Func::Count
