@@ -16,6 +16,10 @@ use super::{exit, io};
 use crate::diag::{Diagnostic, LineIndex, format_short};
 use crate::schematron::{self, CheckOptions, LoadError};
 
+/// The bundled edition rules (`--schema teikit-edition`): `schemas/teikit-edition.sch`.
+pub const BUNDLED_EDITION_SCH: &str = include_str!("../../schemas/teikit-edition.sch");
+const BUNDLED_EDITION_NAME: &str = "teikit-edition";
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Short,
@@ -24,7 +28,8 @@ pub enum Format {
 
 #[derive(clap::Args, Debug)]
 pub struct SchematronArgs {
-    /// The rules: an ISO Schematron `.sch` file, or a RELAX NG `.rng` with embedded Schematron.
+    /// The rules: an ISO Schematron `.sch` file, a RELAX NG `.rng` with embedded Schematron, or
+    /// `teikit-edition` for the bundled edition rules (unless a file of that name exists).
     #[arg(long, value_name = "X.sch|X.rng")]
     pub schema: PathBuf,
     /// The phase to run (default: the schema's defaultPhase, else #ALL).
@@ -78,13 +83,19 @@ pub fn run(args: SchematronArgs) -> i32 {
         Ok(d) => d,
         Err(e) => return fail(exit::USAGE, &e),
     };
-    if !args.schema.exists() {
+    let bundled = !args.schema.exists() && args.schema.as_os_str() == BUNDLED_EDITION_NAME;
+    if !args.schema.exists() && !bundled {
         return fail(
             exit::USAGE,
             &format!("{}: schema not found", args.schema.display()),
         );
     }
-    let schema = match schematron::load_schematron_file(&args.schema) {
+    let loaded = if bundled {
+        schematron::from_sch_xml(BUNDLED_EDITION_SCH, BUNDLED_EDITION_NAME)
+    } else {
+        schematron::load_schematron_file(&args.schema)
+    };
+    let schema = match loaded {
         Ok(s) => s,
         Err(LoadError::Io(e)) => return fail(exit::USAGE, &e),
         Err(LoadError::Schema(e)) => return fail(exit::SCHEMA, &e),
