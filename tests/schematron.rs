@@ -1187,3 +1187,123 @@ fn converter_output_and_the_edition_rules() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Schematron features and the command line contract
+
+const PHASES_SCH: &str = "tests/fixtures/schematron/phases.sch";
+const PHASES_XML: &str = "tests/fixtures/schematron/phases.xml";
+
+#[test]
+fn phases_include_abstract_patterns_lets_and_diagnostics() {
+    // default phase "all": three patterns, one of them included from another file
+    let (out, err, code) = run_raw(&["schematron", "--schema", PHASES_SCH, PHASES_XML]);
+    assert_eq!(code, 1, "{err}");
+    insta::assert_snapshot!("phases_default", out);
+    // --phase selects the patterns; a warning alone leaves the document valid
+    let (out, _, code) = run_raw(&[
+        "schematron",
+        "--schema",
+        PHASES_SCH,
+        "--phase",
+        "dates-only",
+        PHASES_XML,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "tests/fixtures/schematron/phases.xml:5:20: warning: <date> needs @when [the date reads \"Tuesday\"]\n"
+    );
+    let (out, _, code) = run_raw(&[
+        "schematron",
+        "--schema",
+        PHASES_SCH,
+        "--phase",
+        "#ALL",
+        PHASES_XML,
+    ]);
+    assert_eq!((code, out.lines().count()), (1, 3));
+}
+
+#[test]
+fn exit_codes() {
+    // unknown phase: usage error
+    let (_, err, code) = run_raw(&[
+        "schematron",
+        "--schema",
+        PHASES_SCH,
+        "--phase",
+        "nope",
+        PHASES_XML,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no phase `nope`"), "{err}");
+    // schema not found: 2
+    let (_, err, code) = run_raw(&["schematron", "--schema", "no/such.sch", PHASES_XML]);
+    assert_eq!(code, 2, "{err}");
+    // not Schematron: 3
+    let (_, err, code) = run_raw(&["schematron", "--schema", PHASES_XML, PHASES_XML]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("not an ISO Schematron"), "{err}");
+    // document not found: 2
+    let (_, _, code) = run_raw(&["schematron", "--schema", PHASES_SCH, "no/such.xml"]);
+    assert_eq!(code, 2);
+    // not well-formed document: 1, one located finding
+    let (out, _, code) = run_raw(&[
+        "schematron",
+        "--schema",
+        PHASES_SCH,
+        "tests/fixtures/schematron/not-well-formed.xml",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with(
+            "tests/fixtures/schematron/not-well-formed.xml:2:26: error: not well-formed"
+        ),
+        "{out}"
+    );
+    // clean document: 0, no output
+    let (out, _, code) = run_raw(&[
+        "schematron",
+        "--schema",
+        "teikit-edition",
+        "tests/fixtures/schematron/edition-ok.xml",
+    ]);
+    assert_eq!((out.as_str(), code), ("", 0));
+}
+
+#[test]
+fn unsupported_rules_are_reported_once_and_skipped() {
+    let dir = fixture_dir("unsupported");
+    let sch = dir.join("u.sch");
+    std::fs::write(
+        &sch,
+        r#"<schema xmlns="http://purl.oclc.org/dsdl/schematron">
+  <pattern id="p"><rule context="*"><assert test="unparsed-text('x')">never guessed</assert></rule></pattern>
+  <pattern id="q"><rule context="a"><assert test="@n">a needs @n</assert></rule></pattern>
+</schema>"#,
+    )
+    .unwrap();
+    let doc = dir.join("d.xml");
+    std::fs::write(&doc, "<r><a/><a/></r>\n").unwrap();
+    let doc2 = dir.join("e.xml");
+    std::fs::write(&doc2, "<r/>\n").unwrap();
+    let (out, _, code) = run_raw(&[
+        "schematron",
+        "--schema",
+        sch.to_str().unwrap(),
+        doc.to_str().unwrap(),
+        doc2.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines[0].contains(": warning: ")
+            && lines[0].contains("rule `*` in pattern `p` is not supported")
+    );
+    assert!(lines[0].contains("unparsed-text"));
+    assert!(lines[1].ends_with("d.xml:1:8: error: a needs @n"), "{out}");
+    assert!(lines[2].ends_with("d.xml:1:12: error: a needs @n"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

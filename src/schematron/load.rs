@@ -238,7 +238,7 @@ impl Builder {
         };
         let result: Result<(), CompileError> = (|| {
             let ctx = xpath::parse(&context_src, &self.sc)?;
-            rule.context = xpath::memoise_below(ctx, &mut self.slots);
+            rule.context = xpath::memoise_pattern(ctx, &mut self.slots);
             super::pattern_match::check_pattern(&rule.context)?;
             for c in &body {
                 if c.is_sch("let") {

@@ -119,7 +119,7 @@ impl Schema {
         let mut out: Vec<Diagnostic> = self
             .load_warnings
             .iter()
-            .map(|w| Diagnostic::warning("sch/unsupported", format!("{}: {w}", self.name)))
+            .map(|w| Diagnostic::warning("sch/unsupported", w.clone()))
             .collect();
         for p in &self.patterns {
             for r in &p.rules {
@@ -127,8 +127,8 @@ impl Schema {
                     out.push(Diagnostic::warning(
                         "sch/unsupported",
                         format!(
-                            "{}: rule `{}` in pattern `{}` is not supported and was skipped: {why}",
-                            self.name, r.context_src, p.label
+                            "rule `{}` in pattern `{}` is not supported and was skipped: {why}",
+                            r.context_src, p.label
                         ),
                     ));
                 }

@@ -300,3 +300,69 @@ fn sibling_candidates(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::xpath::{StaticContext, memoise_pattern, parse};
+    use super::*;
+
+    fn matching(xml: &str, pattern: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(xml).unwrap();
+        let mut slots = 0;
+        let e = memoise_pattern(parse(pattern, &StaticContext::new()).unwrap(), &mut slots);
+        check_pattern(&e).unwrap_or_else(|err| panic!("{pattern}: {err}"));
+        let ev = Evaluator::new(&doc, None);
+        let mut out = Vec::new();
+        for n in doc.descendants() {
+            let r = NodeRef::of(n);
+            let mut env = Env {
+                current: Some(Item::Node(r)),
+                ..Env::default()
+            };
+            if matches(&ev, r, &e, &mut env).unwrap() {
+                out.push(format!("{}{}", ev.qname(r), n.attribute("n").unwrap_or("")));
+            }
+            for i in 0..n.attributes().len() {
+                let a = NodeRef {
+                    node: r.node,
+                    attr: i as u32 + 1,
+                };
+                if matches(&ev, a, &e, &mut env).unwrap() {
+                    out.push(format!("@{}", ev.qname(a)));
+                }
+            }
+        }
+        out
+    }
+
+    const DOC: &str = "<r><a n='1'><b n='1'/><b n='2'/></a><a n='2'><c><b n='3'/></c></a></r>";
+
+    #[test]
+    fn patterns_match_right_to_left() {
+        assert_eq!(matching(DOC, "b"), ["b1", "b2", "b3"]);
+        assert_eq!(matching(DOC, "a/b"), ["b1", "b2"]);
+        assert_eq!(matching(DOC, "a//b"), ["b1", "b2", "b3"]);
+        assert_eq!(matching(DOC, "b[1]"), ["b1", "b3"]);
+        assert_eq!(matching(DOC, "b[position() gt 1]"), ["b2"]);
+        assert_eq!(matching(DOC, "/r"), ["r"]);
+        assert_eq!(matching(DOC, "/a"), Vec::<String>::new());
+        assert_eq!(matching(DOC, "//c/b | a[@n = 1]"), ["a1", "b3"]);
+        assert_eq!(matching(DOC, "(a | c)/b"), ["b1", "b2", "b3"]);
+        assert_eq!(matching(DOC, "(a | c)[@n]"), ["a1", "a2"]);
+        assert_eq!(matching(DOC, "b/@n"), ["@n", "@n", "@n"]);
+    }
+
+    /// Regression: `/*[pred]` was tried on every element, evaluating its predicate (and
+    /// counting siblings) before checking that the parent is the document node: quadratic.
+    #[test]
+    fn rooted_patterns_check_the_parent_before_predicates() {
+        // the predicate fails if evaluated (cannot cast 'x'); only the root element may try it
+        let doc = roxmltree::Document::parse("<r n='x'><a/></r>").unwrap();
+        let ev = Evaluator::new(&doc, None);
+        let e = parse("/*[xs:integer(@n) gt 1]", &StaticContext::new()).unwrap();
+        let a = NodeRef::of(doc.root_element().first_child().unwrap());
+        assert_eq!(matches(&ev, a, &e, &mut Env::default()), Ok(false));
+        let r = NodeRef::of(doc.root_element());
+        assert!(matches(&ev, r, &e, &mut Env::default()).is_err());
+    }
+}

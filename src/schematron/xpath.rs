@@ -1648,9 +1648,39 @@ pub fn memoise(e: Expr, next: &mut usize) -> Expr {
     map_children(e, &mut |c| memoise(c, next))
 }
 
-/// [`memoise`] below the top level: for rule-context patterns, which must stay matchable.
-pub fn memoise_below(e: Expr, next: &mut usize) -> Expr {
-    map_children(e, &mut |c| memoise(c, next))
+/// [`memoise`] for a rule-context pattern: the pattern's own structure (unions, parentheses,
+/// steps) stays matchable; only expressions inside its predicates are memoised.
+pub fn memoise_pattern(e: Expr, next: &mut usize) -> Expr {
+    match e {
+        Expr::Set(SetOp::Union, a, b) => {
+            let a = memoise_pattern(*a, next);
+            let b = memoise_pattern(*b, next);
+            Expr::Set(SetOp::Union, Box::new(a), Box::new(b))
+        }
+        Expr::Sequence(v) => {
+            Expr::Sequence(v.into_iter().map(|x| memoise_pattern(x, next)).collect())
+        }
+        Expr::Filter(b, preds) => {
+            let b = memoise_pattern(*b, next);
+            Expr::Filter(
+                Box::new(b),
+                preds.into_iter().map(|p| memoise(p, next)).collect(),
+            )
+        }
+        Expr::Path { rooted, steps } => Expr::Path {
+            rooted,
+            steps: steps
+                .into_iter()
+                .map(|x| memoise_pattern(x, next))
+                .collect(),
+        },
+        Expr::Step { axis, test, preds } => Expr::Step {
+            axis,
+            test,
+            preds: preds.into_iter().map(|p| memoise(p, next)).collect(),
+        },
+        other => memoise(other, next),
+    }
 }
 
 fn map_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
