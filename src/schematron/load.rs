@@ -134,11 +134,13 @@ fn find_by_id<'e>(e: &'e XElem, id: &str) -> Option<&'e XElem> {
     e.elems().find_map(|c| find_by_id(c, id))
 }
 
-/// Severity from `role` (clause 5.4.2 leaves roles open; we read the conventional ones).
+/// Severity from `role` (clause 5.4.2 leaves roles open). teikit's rule (issue 6): `nonfatal`
+/// and `warning` are warnings, `information` is info, any other role or none is an error (so
+/// tei_all's `role="warn"` on one rule is an error, as in tei-rs). Case-insensitive.
 pub fn severity_of(role: Option<&str>) -> Severity {
     match role.map(|r| r.trim().to_ascii_lowercase()).as_deref() {
-        Some("warning" | "warn" | "nonfatal") => Severity::Warning,
-        Some("info" | "information" | "informational") => Severity::Info,
+        Some("warning" | "nonfatal") => Severity::Warning,
+        Some("information") => Severity::Info,
         _ => Severity::Error,
     }
 }
@@ -559,6 +561,7 @@ mod tests {
         assert_eq!(severity_of(Some("Warning")), Severity::Warning);
         assert_eq!(severity_of(Some("information")), Severity::Info);
         assert_eq!(severity_of(Some("fatal")), Severity::Error);
+        assert_eq!(severity_of(Some("warn")), Severity::Error);
         assert_eq!(severity_of(None), Severity::Error);
     }
 
