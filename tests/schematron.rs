@@ -1587,3 +1587,32 @@ fn tei_all_odd_rules_fire_and_agree_with_tei_rs() {
     compare_with_tei_rs(test, &rng, &ours, &files);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn schema_declared_by_xml_model() {
+    // no --schema: the document's <?xml-model?> names the Schematron, relative to the document
+    let (out, err, code) = run_raw(&["schematron", "tests/fixtures/schematron/declared.xml"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "tests/fixtures/schematron/declared.xml:6:18: warning: <date> needs @when [the date reads \"date\"]\n"
+    );
+    // a declared schema on the web is not fetched: exit 2 with a reason
+    let (out, err, code) = run_raw(&[
+        "schematron",
+        "editions/112971-khrushchev-to-tito-1954-09-23.xml",
+    ]);
+    assert_eq!((out.as_str(), code), ("", 2));
+    assert!(
+        err.contains("not fetched (no network access); pass --schema"),
+        "{err}"
+    );
+    // the Schnitzler letters declare their Schematron
+    let test = "schema_declared_by_xml_model";
+    if let Some(dir) = shared_file(test, SCHNITZLER_DIR) {
+        let one = dir.join("L00011.xml");
+        let (out, err, code) = run_raw(&["schematron", one.to_str().unwrap()]);
+        assert_eq!(code, 1, "{err}");
+        assert_eq!(out.lines().count(), 2, "{out}");
+    }
+}

@@ -1,7 +1,8 @@
 //! `teikit schematron`: runs ISO Schematron (a `.sch` file, or the rules embedded in a `.rng`)
 //! over documents and prints the findings.
 //!
-//! Owns the filesystem side only: loading the schema (missing: exit 2; not Schematron or not
+//! Owns the filesystem side only: loading the schema, named by `--schema` or else by each
+//! document's `<?xml-model?>` (local files only; missing: exit 2; not Schematron or not
 //! well-formed: exit 3), reading documents (files, directories of `*.xml`, `-` for stdin),
 //! choosing the date for `current-date()` (`--date`, else `SOURCE_DATE_EPOCH`, else today),
 //! and formatting (`short`: exactly `path:line:col: severity: message`; `json`). The report is
@@ -9,12 +10,13 @@
 //! It must not hold rule logic (that is `teikit::schematron`). The lead folds this into
 //! `teikit validate --checks schematron` at merge.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{exit, io};
 use crate::diag::{Diagnostic, LineIndex, format_short};
-use crate::schematron::{self, CheckOptions, LoadError};
+use crate::schematron::{self, CheckOptions, LoadError, Schema};
 
 /// The bundled edition rules (`--schema teikit-edition`): `schemas/teikit-edition.sch`.
 pub const BUNDLED_EDITION_SCH: &str = include_str!("../../schemas/teikit-edition.sch");
@@ -30,8 +32,9 @@ pub enum Format {
 pub struct SchematronArgs {
     /// The rules: an ISO Schematron `.sch` file, a RELAX NG `.rng` with embedded Schematron, or
     /// `teikit-edition` for the bundled edition rules (unless a file of that name exists).
+    /// Without it, each document's `<?xml-model?>` Schematron (or RELAX NG) schema is used.
     #[arg(long, value_name = "X.sch|X.rng")]
-    pub schema: PathBuf,
+    pub schema: Option<PathBuf>,
     /// The phase to run (default: the schema's defaultPhase, else #ALL).
     #[arg(long, value_name = "PHASE")]
     pub phase: Option<String>,
@@ -78,34 +81,79 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Loads a schema named on the command line or by a document: exit code and message on failure.
+fn load_schema(path: &Path) -> Result<Schema, (i32, String)> {
+    let bundled = !path.exists() && path.as_os_str() == BUNDLED_EDITION_NAME;
+    if !path.exists() && !bundled {
+        return Err((exit::USAGE, format!("{}: schema not found", path.display())));
+    }
+    let loaded = if bundled {
+        schematron::from_sch_xml(BUNDLED_EDITION_SCH, BUNDLED_EDITION_NAME)
+    } else {
+        schematron::load_schematron_file(path)
+    };
+    match loaded {
+        Ok(s) => Ok(s),
+        Err(LoadError::Io(e)) => Err((exit::USAGE, e)),
+        Err(LoadError::Schema(e)) => Err((exit::SCHEMA, e)),
+    }
+}
+
+/// The schema a document declares (`<?xml-model?>`), resolved against its directory.
+fn declared_schema(doc_path: &Path, text: &str) -> Result<PathBuf, String> {
+    let declared = schematron::declared_schemas(text);
+    // ISO Schematron first, then a RELAX NG schema's embedded rules
+    let pick = declared
+        .iter()
+        .find(|d| d.schematron)
+        .or_else(|| declared.first());
+    let Some(d) = pick else {
+        return Err(format!(
+            "{}: no --schema given and the document declares no Schematron or RELAX NG schema (<?xml-model?>)",
+            doc_path.display()
+        ));
+    };
+    if d.href.starts_with("http://") || d.href.starts_with("https://") {
+        return Err(format!(
+            "{}: the declared schema {} is not fetched (no network access); pass --schema",
+            doc_path.display(),
+            d.href
+        ));
+    }
+    let base = doc_path.parent().unwrap_or(Path::new("."));
+    Ok(base.join(&d.href))
+}
+
 pub fn run(args: SchematronArgs) -> i32 {
     let date = match io::resolve_date(args.date.as_deref()) {
         Ok(d) => d,
         Err(e) => return fail(exit::USAGE, &e),
     };
-    let bundled = !args.schema.exists() && args.schema.as_os_str() == BUNDLED_EDITION_NAME;
-    if !args.schema.exists() && !bundled {
-        return fail(
-            exit::USAGE,
-            &format!("{}: schema not found", args.schema.display()),
-        );
-    }
-    let loaded = if bundled {
-        schematron::from_sch_xml(BUNDLED_EDITION_SCH, BUNDLED_EDITION_NAME)
-    } else {
-        schematron::load_schematron_file(&args.schema)
-    };
-    let schema = match loaded {
-        Ok(s) => s,
-        Err(LoadError::Io(e)) => return fail(exit::USAGE, &e),
-        Err(LoadError::Schema(e)) => return fail(exit::SCHEMA, &e),
-    };
-    if let Some(p) = &args.phase {
-        if !schema.has_phase(p) {
-            return fail(
-                exit::USAGE,
-                &format!("{}: no phase `{p}`", args.schema.display()),
-            );
+    let mut schemas: BTreeMap<PathBuf, Schema> = BTreeMap::new();
+    let mut out = String::new();
+    let mut json: Vec<serde_json::Value> = Vec::new();
+    let mut code = exit::OK;
+    if let Some(path) = &args.schema {
+        match load_schema(path) {
+            Ok(s) => {
+                if let Some(p) = &args.phase {
+                    if !s.has_phase(p) {
+                        return fail(exit::USAGE, &format!("{}: no phase `{p}`", path.display()));
+                    }
+                }
+                for d in s.unsupported() {
+                    emit_one(
+                        &mut out,
+                        &mut json,
+                        args.format,
+                        &path.display().to_string(),
+                        "",
+                        &d,
+                    );
+                }
+                schemas.insert(path.clone(), s);
+            }
+            Err((c, e)) => return fail(c, &e),
         }
     }
     let files = match collect(&args.files) {
@@ -116,13 +164,6 @@ pub fn run(args: SchematronArgs) -> i32 {
         phase: args.phase.as_deref(),
         today: Some(&date),
     };
-    let schema_name = args.schema.display().to_string();
-    let mut out = String::new();
-    let mut json: Vec<serde_json::Value> = Vec::new();
-    let mut code = exit::OK;
-    for d in schema.unsupported() {
-        emit_one(&mut out, &mut json, args.format, &schema_name, "", &d);
-    }
     for f in files {
         let input = match io::read_input(&f) {
             Ok(i) => i,
@@ -140,7 +181,47 @@ pub fn run(args: SchematronArgs) -> i32 {
                 continue;
             }
         };
-        let report = schematron::check_with(&schema, &text, &input.name, &opts);
+        let schema_path = match &args.schema {
+            Some(p) => p.clone(),
+            None => match declared_schema(&f, &text) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("teikit schematron: error: {e}");
+                    code = code.max(exit::USAGE);
+                    continue;
+                }
+            },
+        };
+        if !schemas.contains_key(&schema_path) {
+            match load_schema(&schema_path) {
+                Ok(s) => {
+                    let name = schema_path.display().to_string();
+                    for d in s.unsupported() {
+                        emit_one(&mut out, &mut json, args.format, &name, "", &d);
+                    }
+                    schemas.insert(schema_path.clone(), s);
+                }
+                Err((c, e)) => {
+                    eprintln!("teikit schematron: error: {e}");
+                    code = code.max(c);
+                    continue;
+                }
+            }
+        }
+        let Some(schema) = schemas.get(&schema_path) else {
+            continue;
+        };
+        if let Some(p) = &args.phase {
+            if !schema.has_phase(p) {
+                eprintln!(
+                    "teikit schematron: error: {}: no phase `{p}`",
+                    schema_path.display()
+                );
+                code = code.max(exit::USAGE);
+                continue;
+            }
+        }
+        let report = schematron::check_with(schema, &text, &input.name, &opts);
         if report.has_errors() {
             code = code.max(exit::INVALID);
         }

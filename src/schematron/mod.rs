@@ -232,6 +232,69 @@ pub fn from_rng_xml(text: &str, name: &str) -> Result<Schema, LoadError> {
     load::build(&root, name, true).map_err(LoadError::Schema)
 }
 
+/// A schema a document declares with `<?xml-model?>` (W3C "Associating Schemas with XML
+/// documents" 1.0 §2) that can carry Schematron: ISO Schematron itself, or RELAX NG (whose
+/// embedded rules apply).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredSchema {
+    pub href: String,
+    /// True for `schematypens` = the ISO Schematron namespace, false for RELAX NG.
+    pub schematron: bool,
+}
+
+const NS_RELAXNG: &str = "http://relaxng.org/ns/structure/1.0";
+
+/// The Schematron-bearing schemas a document declares in `<?xml-model?>` processing
+/// instructions before its root element, in order. Not well-formed input gives none.
+pub fn declared_schemas(doc_text: &str) -> Vec<DeclaredSchema> {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let Ok(doc) = roxmltree::Document::parse_with_options(doc_text, opts) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for n in doc.root().children() {
+        if n.is_element() {
+            break;
+        }
+        let Some(pi) = n.pi() else { continue };
+        if pi.target != "xml-model" {
+            continue;
+        }
+        let attrs = pseudo_attributes(pi.value.unwrap_or(""));
+        let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let Some(href) = get("href") else { continue };
+        let ns = get("schematypens").unwrap_or("");
+        if ns == load::NS_SCH || ns == NS_RELAXNG {
+            out.push(DeclaredSchema {
+                href: href.to_string(),
+                schematron: ns == load::NS_SCH,
+            });
+        }
+    }
+    out
+}
+
+/// `name="value"` pairs of a processing instruction (XML 1.0 pseudo-attributes).
+fn pseudo_attributes(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = s.trim_start();
+    while let Some(eq) = rest.find('=') {
+        let name = rest[..eq].trim().to_string();
+        let after = rest[eq + 1..].trim_start();
+        let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            break;
+        };
+        let body = &after[1..];
+        let Some(end) = body.find(q) else { break };
+        out.push((name, body[..end].replace("&amp;", "&")));
+        rest = body[end + 1..].trim_start();
+    }
+    out
+}
+
 /// Options of one run.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions<'p> {
@@ -700,6 +763,24 @@ mod tests {
         let r = check(&s, "<a>", "d.xml", None);
         assert_eq!(r.diagnostics.len(), 1);
         assert_eq!(r.diagnostics[0].code, "sch/not-well-formed");
+    }
+
+    #[test]
+    fn xml_model_declarations() {
+        let d = "<?xml version='1.0'?>\n<?xml-model href=\"a.sch\" type=\"application/xml\" schematypens=\"http://purl.oclc.org/dsdl/schematron\"?>\n<?xml-model href='b.rng' schematypens='http://relaxng.org/ns/structure/1.0'?><?xml-model href='c.xsd' schematypens='http://www.w3.org/2001/XMLSchema'?><r/>";
+        assert_eq!(
+            declared_schemas(d),
+            vec![
+                DeclaredSchema {
+                    href: "a.sch".into(),
+                    schematron: true
+                },
+                DeclaredSchema {
+                    href: "b.rng".into(),
+                    schematron: false
+                }
+            ]
+        );
     }
 
     #[test]
