@@ -23,10 +23,20 @@ head = """<?xml version="1.0" encoding="UTF-8"?>
   <text>
     <body>
 """
-tail = """    </body>
-  </text>
-</TEI>
-"""
+register = "".join(
+    f'        <person xml:id="p{m}"><persName>Person {m}</persName></person>\n' for m in range(50)
+)
+register += "".join(
+    f'        <place xml:id="pl{m}"><placeName>Place {m}</placeName></place>\n' for m in range(50)
+)
+register += "".join(
+    f'        <org xml:id="o{m}"><orgName>Organisation {m}</orgName></org>\n' for m in range(50)
+)
+tail = (
+    "    </body>\n    <back>\n      <listPerson>\n"
+    + register
+    + "      </listPerson>\n    </back>\n  </text>\n</TEI>\n"
+)
 unit = """      <div type="letter" xml:id="d{i}" n="{i}">
         <opener><dateline><placeName ref="#pl{m}">Belgrade</placeName>, <date when="1954-09-{d:02}">{d} September 1954</date></dateline>
           <salute>Dear <persName ref="#p{m}">Comrade Tito</persName>,</salute></opener>

@@ -29,6 +29,13 @@ for s in $sizes; do
     "$bin schematron --schema $rng --date 2026-11-30 $work/tei-$s.xml" >/dev/null
   tail -n1 "$work/teikit-$s.md"
 done
+# key-like lookups (benches/lookup.sch): //tei:*[@xml:id = ...] per pointer, count(//note[@n = ...])
+for s in $sizes; do
+  hyperfine --warmup 2 --runs 10 --export-markdown "$work/lookup-$s.md" \
+    -n "teikit schematron lookup.sch $s MiB" \
+    "$bin schematron --schema benches/lookup.sch $work/tei-$s.xml" >/dev/null
+  tail -n1 "$work/lookup-$s.md"
+done
 if command -v tei-rs >/dev/null; then
   for s in 0.5 1 2; do
     hyperfine --runs 3 --export-markdown "$work/tei-rs-$s.md" -i \

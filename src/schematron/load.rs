@@ -155,6 +155,7 @@ struct Builder {
 impl Builder {
     fn compile(&mut self, src: &str) -> Result<Expr, CompileError> {
         let e = xpath::parse(src, &self.sc)?;
+        let e = xpath::index_lookups(e, &mut self.slots);
         Ok(xpath::memoise(e, &mut self.slots))
     }
 
@@ -240,6 +241,7 @@ impl Builder {
         };
         let result: Result<(), CompileError> = (|| {
             let ctx = xpath::parse(&context_src, &self.sc)?;
+            let ctx = xpath::index_lookups(ctx, &mut self.slots);
             rule.context = xpath::memoise_pattern(ctx, &mut self.slots);
             super::pattern_match::check_pattern(&rule.context)?;
             for c in &body {

@@ -598,6 +598,18 @@ pub enum Expr {
     /// A sub-expression whose value does not depend on the context (an absolute path with no
     /// variables and no `current()`): evaluated once per document and memoised in slot `n`.
     Cached(usize, Box<Expr>),
+    /// `//test[@attr = key]` with a `key` that does not depend on the predicate's focus: answered
+    /// from a per-document index of `attr` values (built once, in slot `slot`) instead of a
+    /// scan of the document per evaluation. `fallback` is the original path, used when the key
+    /// is not a string (a numeric comparison cannot use the string index).
+    KeyLookup {
+        slot: usize,
+        test: NodeTest,
+        attr_ns: Option<String>,
+        attr_local: String,
+        key: Box<Expr>,
+        fallback: Box<Expr>,
+    },
 }
 
 /// The static context of a compilation: namespace prefixes.
@@ -1521,6 +1533,10 @@ pub fn for_children(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             f(b);
         }
         Expr::Neg(a) | Expr::Cast { expr: a, .. } | Expr::Cached(_, a) => f(a),
+        Expr::KeyLookup { key, fallback, .. } => {
+            f(key);
+            f(fallback);
+        }
         Expr::Quantified {
             bindings,
             satisfies,
@@ -1648,6 +1664,90 @@ pub fn memoise(e: Expr, next: &mut usize) -> Expr {
     map_children(e, &mut |c| memoise(c, next))
 }
 
+/// Does `e` give the same value for every focus (it may still use variables and `current()`)?
+fn is_focus_free(e: &Expr) -> bool {
+    match e {
+        Expr::ContextItem | Expr::Step { .. } => false,
+        // later steps are evaluated with their own focus: only the start matters
+        Expr::Path { rooted, steps } => *rooted || steps.first().is_some_and(is_focus_free),
+        Expr::Filter(b, _) => is_focus_free(b),
+        Expr::Call(Func::Position | Func::Last, _) => false,
+        Expr::Call(f, args) if args.is_empty() => !matches!(
+            f,
+            Func::String
+                | Func::Number
+                | Func::StringLength
+                | Func::NormalizeSpace
+                | Func::Name
+                | Func::LocalName
+                | Func::NamespaceUri
+                | Func::GenerateId
+                | Func::Root
+        ),
+        _ => {
+            let mut ok = true;
+            for_children(e, &mut |c| ok &= is_focus_free(c));
+            ok
+        }
+    }
+}
+
+/// Rewrites `//test[@attr = key]` (and `key = @attr`) into [`Expr::KeyLookup`] when `key` does
+/// not depend on the predicate's focus: the key-like lookups of rules such as
+/// `//tei:*[@xml:id = substring-after(current()/@ref, '#')]` then cost one index probe.
+pub fn index_lookups(e: Expr, next: &mut usize) -> Expr {
+    let e = map_children(e, &mut |c| index_lookups(c, next));
+    let Expr::Path {
+        rooted: true,
+        steps,
+    } = &e
+    else {
+        return e;
+    };
+    let [
+        Expr::Step {
+            axis: Axis::Descendant,
+            test,
+            preds,
+        },
+    ] = steps.as_slice()
+    else {
+        return e;
+    };
+    let [Expr::General(CmpOp::Eq, a, b)] = preds.as_slice() else {
+        return e;
+    };
+    let attr_of = |x: &Expr| match x {
+        Expr::Step {
+            axis: Axis::Attribute,
+            test: NodeTest::Name { ns, local },
+            preds,
+        } if preds.is_empty() => Some((ns.clone(), local.clone())),
+        _ => None,
+    };
+    let (attr, key) = match (attr_of(a), attr_of(b)) {
+        (Some(at), _) if is_focus_free(b) => (at, b.as_ref().clone()),
+        (_, Some(at)) if is_focus_free(a) => (at, a.as_ref().clone()),
+        _ => return e,
+    };
+    if !matches!(
+        test,
+        NodeTest::Name { .. } | NodeTest::Any | NodeTest::AnyLocal { .. } | NodeTest::AnyNs { .. }
+    ) {
+        return e;
+    }
+    let slot = *next;
+    *next += 1;
+    Expr::KeyLookup {
+        slot,
+        test: test.clone(),
+        attr_ns: attr.0,
+        attr_local: attr.1,
+        key: Box::new(key),
+        fallback: Box::new(e.clone()),
+    }
+}
+
 /// [`memoise`] for a rule-context pattern: the pattern's own structure (unions, parentheses,
 /// steps) stays matchable; only expressions inside its predicates are memoised.
 pub fn memoise_pattern(e: Expr, next: &mut usize) -> Expr {
@@ -1754,6 +1854,24 @@ fn map_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
             castable,
         },
         Expr::Cached(n, x) => Expr::Cached(n, b(x, f)),
+        Expr::KeyLookup {
+            slot,
+            test,
+            attr_ns,
+            attr_local,
+            key,
+            fallback,
+        } => {
+            let key = b(key, f);
+            Expr::KeyLookup {
+                slot,
+                test,
+                attr_ns,
+                attr_local,
+                key,
+                fallback: b(fallback, f),
+            }
+        }
         Expr::Quantified {
             every,
             bindings,
@@ -1887,7 +2005,7 @@ pub fn constructs(e: &Expr, out: &mut std::collections::BTreeSet<String>) {
                 format!("`cast as {}`", to.name())
             }
         }
-        Expr::Cached(..) => String::new(),
+        Expr::Cached(..) | Expr::KeyLookup { .. } => String::new(),
     };
     if !name.is_empty() {
         out.insert(name);
@@ -1950,6 +2068,23 @@ mod tests {
             panic!()
         };
         assert_eq!(steps.len(), 2);
+    }
+
+    #[test]
+    fn key_like_lookups_use_an_index() {
+        let mut n = 0;
+        let e = index_lookups(
+            parse(
+                "//tei:*[@xml:id = substring-after(current()/@ref, '#')]",
+                &sc(),
+            )
+            .unwrap(),
+            &mut n,
+        );
+        assert!(matches!(e, Expr::KeyLookup { .. }), "{e:?}");
+        // the key depends on the predicate's focus: no index
+        let e = index_lookups(parse("//tei:*[@xml:id = @corresp]", &sc()).unwrap(), &mut n);
+        assert!(matches!(e, Expr::Path { .. }));
     }
 
     #[test]
