@@ -124,12 +124,15 @@ impl Env {
     }
 }
 
+/// Attribute value → the elements carrying it, in document order.
+type KeyIndex = HashMap<String, Vec<NodeRef>>;
+
 /// Evaluates expressions over one document, with its indexes and memo.
 pub struct Evaluator<'a, 'input> {
     pub doc: &'a Document<'input>,
     ids: HashMap<&'a str, NodeRef>,
     memo: RefCell<HashMap<usize, Rc<Seq>>>,
-    keys: RefCell<HashMap<usize, Rc<HashMap<String, Vec<NodeRef>>>>>,
+    keys: RefCell<HashMap<usize, Rc<KeyIndex>>>,
     regexes: RefCell<HashMap<(String, String), Rc<regex::Regex>>>,
     today: Option<i64>,
 }
@@ -166,7 +169,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
         test: &NodeTest,
         ns: Option<&str>,
         local: &str,
-    ) -> Rc<HashMap<String, Vec<NodeRef>>> {
+    ) -> Rc<KeyIndex> {
         if let Some(ix) = self.keys.borrow().get(&slot) {
             return ix.clone();
         }
