@@ -23,19 +23,21 @@ head = """<?xml version="1.0" encoding="UTF-8"?>
   <text>
     <body>
 """
-register = "".join(
+persons = "".join(
     f'        <person xml:id="p{m}"><persName>Person {m}</persName></person>\n' for m in range(50)
 )
-register += "".join(
+places = "".join(
     f'        <place xml:id="pl{m}"><placeName>Place {m}</placeName></place>\n' for m in range(50)
 )
-register += "".join(
+orgs = "".join(
     f'        <org xml:id="o{m}"><orgName>Organisation {m}</orgName></org>\n' for m in range(50)
 )
 tail = (
-    "    </body>\n    <back>\n      <listPerson>\n"
-    + register
-    + "      </listPerson>\n    </back>\n  </text>\n</TEI>\n"
+    "    </body>\n    <back>\n"
+    + "      <listPerson>\n" + persons + "      </listPerson>\n"
+    + "      <listPlace>\n" + places + "      </listPlace>\n"
+    + "      <listOrg>\n" + orgs + "      </listOrg>\n"
+    + "    </back>\n  </text>\n</TEI>\n"
 )
 unit = """      <div type="letter" xml:id="d{i}" n="{i}">
         <opener><dateline><placeName ref="#pl{m}">Belgrade</placeName>, <date when="1954-09-{d:02}">{d} September 1954</date></dateline>

@@ -271,3 +271,35 @@ fn emit_one(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_schema_resolves_against_the_document() {
+        let text = "<?xml-model href=\"../meta/x.sch\" schematypens=\"http://purl.oclc.org/dsdl/schematron\"?><r/>";
+        assert_eq!(
+            declared_schema(Path::new("corpus/editions/a.xml"), text).unwrap(),
+            PathBuf::from("corpus/editions/../meta/x.sch")
+        );
+        let web = "<?xml-model href=\"https://example.org/x.rng\" schematypens=\"http://relaxng.org/ns/structure/1.0\"?><r/>";
+        assert!(
+            declared_schema(Path::new("a.xml"), web)
+                .unwrap_err()
+                .contains("not fetched")
+        );
+        assert!(
+            declared_schema(Path::new("a.xml"), "<r/>")
+                .unwrap_err()
+                .contains("declares no Schematron")
+        );
+    }
+
+    #[test]
+    fn the_bundled_edition_rules_compile() {
+        let s = schematron::from_sch_xml(BUNDLED_EDITION_SCH, BUNDLED_EDITION_NAME).unwrap();
+        assert_eq!(s.patterns.len(), 5);
+        assert!(s.unsupported().is_empty());
+    }
+}

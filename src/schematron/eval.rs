@@ -133,6 +133,9 @@ pub struct Evaluator<'a, 'input> {
     ids: HashMap<&'a str, NodeRef>,
     memo: RefCell<HashMap<usize, Rc<Seq>>>,
     keys: RefCell<HashMap<usize, Rc<KeyIndex>>>,
+    /// Pattern matching: the children of a parent that pass one step's node test, keyed by
+    /// (parent, step identity), so positional predicates cost a binary search, not a scan.
+    pub(crate) siblings: RefCell<HashMap<(NodeRef, usize), Rc<Vec<NodeRef>>>>,
     regexes: RefCell<HashMap<(String, String), Rc<regex::Regex>>>,
     today: Option<i64>,
 }
@@ -157,6 +160,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
             ids,
             memo: RefCell::new(HashMap::new()),
             keys: RefCell::new(HashMap::new()),
+            siblings: RefCell::new(HashMap::new()),
             regexes: RefCell::new(HashMap::new()),
             today,
         }

@@ -244,9 +244,14 @@ fn step_matches(
     }
     for (i, p) in preds.iter().enumerate() {
         let focus = if may_be_positional(p) {
-            // position among the siblings that pass the test and the earlier predicates
-            let siblings = sibling_candidates(ev, n, axis, test, &preds[..i], env)?;
-            let pos = siblings.iter().position(|s| *s == n).map_or(0, |x| x + 1);
+            // position among the siblings that pass the test and the earlier predicates; for
+            // the first predicate the list depends only on the parent, so it is computed once
+            let siblings = if i == 0 {
+                cached_siblings(ev, n, axis, test, preds)?
+            } else {
+                std::rc::Rc::new(sibling_candidates(ev, n, axis, test, &preds[..i], env)?)
+            };
+            let pos = siblings.binary_search(&n).map_or(0, |x| x + 1);
             Focus {
                 item: Some(Item::Node(n)),
                 pos,
@@ -266,6 +271,32 @@ fn step_matches(
         }
     }
     Ok(true)
+}
+
+fn cached_siblings(
+    ev: &Evaluator,
+    n: NodeRef,
+    axis: Axis,
+    test: &NodeTest,
+    preds: &[Expr],
+) -> Result<std::rc::Rc<Vec<NodeRef>>, EvalError> {
+    let Some(p) = parent(ev, n) else {
+        return Ok(std::rc::Rc::new(vec![n]));
+    };
+    let key = (p, preds.as_ptr() as usize);
+    if let Some(v) = ev.siblings.borrow().get(&key) {
+        return Ok(v.clone());
+    }
+    let v = std::rc::Rc::new(sibling_candidates(
+        ev,
+        n,
+        axis,
+        test,
+        &[],
+        &mut Env::default(),
+    )?);
+    ev.siblings.borrow_mut().insert(key, v.clone());
+    Ok(v)
 }
 
 fn sibling_candidates(
