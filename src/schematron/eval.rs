@@ -124,6 +124,9 @@ impl Env {
     }
 }
 
+/// (parent, pattern step identity) → the parent's children passing that step's node test.
+pub(crate) type SiblingCache = HashMap<(NodeRef, usize), Rc<Vec<NodeRef>>>;
+
 /// Attribute value → the elements carrying it, in document order.
 type KeyIndex = HashMap<String, Vec<NodeRef>>;
 
@@ -135,7 +138,7 @@ pub struct Evaluator<'a, 'input> {
     keys: RefCell<HashMap<usize, Rc<KeyIndex>>>,
     /// Pattern matching: the children of a parent that pass one step's node test, keyed by
     /// (parent, step identity), so positional predicates cost a binary search, not a scan.
-    pub(crate) siblings: RefCell<HashMap<(NodeRef, usize), Rc<Vec<NodeRef>>>>,
+    pub(crate) siblings: RefCell<SiblingCache>,
     regexes: RefCell<HashMap<(String, String), Rc<regex::Regex>>>,
     today: Option<i64>,
 }
@@ -160,7 +163,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
             ids,
             memo: RefCell::new(HashMap::new()),
             keys: RefCell::new(HashMap::new()),
-            siblings: RefCell::new(HashMap::new()),
+            siblings: RefCell::new(SiblingCache::new()),
             regexes: RefCell::new(HashMap::new()),
             today,
         }
