@@ -141,6 +141,10 @@ pub struct Evaluator<'a, 'input> {
     pub(crate) siblings: RefCell<SiblingCache>,
     regexes: RefCell<HashMap<(String, String), Rc<regex::Regex>>>,
     today: Option<i64>,
+    /// XPath 1.0 compatibility mode (XPath 2.0 §3.1.5 and the §3.4, §3.5.2 rules for it): for
+    /// Schematron's default query binding `xslt` (XSLT 1.0), a function argument or operand
+    /// that wants one value takes the first item of a longer sequence instead of failing.
+    pub compat: bool,
 }
 
 impl<'a, 'input> Evaluator<'a, 'input> {
@@ -166,6 +170,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
             siblings: RefCell::new(SiblingCache::new()),
             regexes: RefCell::new(HashMap::new()),
             today,
+            compat: false,
         }
     }
 
@@ -418,8 +423,8 @@ impl<'a, 'input> Evaluator<'a, 'input> {
                 }
             }
             Expr::Arith(op, a, b) => {
-                let a = self.atomize(self.eval(a, f, env)?);
-                let b = self.atomize(self.eval(b, f, env)?);
+                let a = self.atomize(self.first_if_compat(self.eval(a, f, env)?));
+                let b = self.atomize(self.first_if_compat(self.eval(b, f, env)?));
                 match (a.as_slice(), b.as_slice()) {
                     ([], _) | (_, []) => Ok(Vec::new()),
                     ([x], [y]) => Ok(vec![Item::Atom(arith(*op, x, y)?)]),
@@ -427,7 +432,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
                 }
             }
             Expr::Neg(a) => {
-                let a = self.atomize(self.eval(a, f, env)?);
+                let a = self.atomize(self.first_if_compat(self.eval(a, f, env)?));
                 match a.as_slice() {
                     [] => Ok(Vec::new()),
                     [x] => Ok(vec![Item::Atom(match numeric(x)? {
@@ -815,6 +820,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
     }
 
     fn single_string(&self, v: Seq) -> Result<String, EvalError> {
+        let v = self.first_if_compat(v);
         match v.as_slice() {
             [] => Ok(String::new()),
             [Item::Node(n)] => Ok(self.string_value(*n)),
@@ -823,8 +829,16 @@ impl<'a, 'input> Evaluator<'a, 'input> {
         }
     }
 
+    /// In XPath 1.0 compatibility mode, a sequence stands for its first item.
+    fn first_if_compat(&self, mut v: Seq) -> Seq {
+        if self.compat && v.len() > 1 {
+            v.truncate(1);
+        }
+        v
+    }
+
     fn opt_integer(&self, e: &Expr, f: &Focus, env: &mut Env) -> Result<Option<i64>, EvalError> {
-        let v = self.atomize(self.eval(e, f, env)?);
+        let v = self.atomize(self.first_if_compat(self.eval(e, f, env)?));
         match v.as_slice() {
             [] => Ok(None),
             [a] => match cast(a, AtomicType::Integer)? {
@@ -922,7 +936,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
             }
             Func::Number => {
                 let v = match arg(0) {
-                    Some(x) => self.atomize(self.eval(x, f, env)?),
+                    Some(x) => self.atomize(self.first_if_compat(self.eval(x, f, env)?)),
                     None => match &f.item {
                         Some(Item::Node(n)) => vec![Atomic::Untyped(self.string_value(*n))],
                         Some(Item::Atom(a)) => vec![a.clone()],
@@ -1119,7 +1133,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
         let Some(e) = e else {
             return Ok(f64::NAN);
         };
-        let v = self.atomize(self.eval(e, f, env)?);
+        let v = self.atomize(self.first_if_compat(self.eval(e, f, env)?));
         match v.as_slice() {
             [x] => match numeric(x)? {
                 Atomic::Int(n) => Ok(n as f64),
@@ -1828,6 +1842,19 @@ mod tests {
         // a numeric key compares numerically: the index is bypassed
         let a = run(doc, "count(//a[@k = 1])").unwrap();
         assert_eq!(a, ["2"]);
+    }
+
+    #[test]
+    fn xpath1_compatibility_takes_first_items() {
+        let doc = Document::parse("<r><a>1</a><a>2</a></r>").unwrap();
+        let sc = StaticContext::new();
+        let mut ev = Evaluator::new(&doc, None);
+        let root = Focus::node(NodeRef::of(doc.root_element()));
+        let e = parse("string(a) || (a + 1)", &sc).unwrap();
+        assert!(ev.eval(&e, &root, &mut Env::default()).is_err());
+        ev.compat = true;
+        let v = ev.eval(&e, &root, &mut Env::default()).unwrap();
+        assert_eq!(v, vec![Item::Atom(Atomic::Str("12".into()))]);
     }
 
     #[test]

@@ -539,6 +539,13 @@ pub fn build(root: &XElem, name: &str, embedded: bool) -> Result<Schema, String>
         diagnostics,
         slots: b.slots,
         load_warnings: b.warnings,
+        xpath1_compat: !embedded
+            && matches!(
+                root.attr("queryBinding")
+                    .map(str::to_ascii_lowercase)
+                    .as_deref(),
+                None | Some("xslt" | "xslt1" | "xpath")
+            ),
     })
 }
 

@@ -101,6 +101,9 @@ pub struct Schema {
     pub slots: usize,
     /// Problems found while loading that do not stop the schema from running.
     pub load_warnings: Vec<String>,
+    /// Evaluate in XPath 1.0 compatibility mode: the query binding is `xslt`/`xpath` (XSLT
+    /// 1.0), explicitly or by default (ISO/IEC 19757-3 clause 6.4, annex A).
+    pub xpath1_compat: bool,
 }
 
 impl Schema {
@@ -344,7 +347,8 @@ pub fn check_with(schema: &Schema, doc_text: &str, doc_name: &str, opts: &CheckO
         }
     };
     let today = opts.today.and_then(eval::parse_date);
-    let ev = Evaluator::new(&doc, today);
+    let mut ev = Evaluator::new(&doc, today);
+    ev.compat = schema.xpath1_compat;
 
     // phase selection (clause 5.4.9)
     let phase_name = opts
