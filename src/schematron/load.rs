@@ -4,9 +4,9 @@
 //! Owns reading the Schematron vocabulary (ISO/IEC 19757-3:2016 clause 5.4: `schema`, `ns`,
 //! `let`, `pattern`, `rule`, `assert`, `report`, `phase`, `active`, `diagnostics`,
 //! `diagnostic`, `name`, `value-of`, `param`, `extends`, `include`), resolving `include`
-//! (clause 5.4.8, through a caller-supplied resolver, so this file does no I/O itself),
-//! instantiating abstract patterns (clause 6.3, textual `$param` substitution) and abstract
-//! rules (`extends`, clause 5.4.5), and compiling every expression with the XPath subset. A
+//! (clause 5.4, `include`, through a caller-supplied resolver, so this file does no I/O itself),
+//! instantiating abstract patterns (clause 5.4 `pattern`/`param`: textual `$param` substitution) and abstract
+//! rules (clause 5.4, `extends`), and compiling every expression with the XPath subset. A
 //! rule whose expressions fall outside the subset is kept but marked unsupported, with the
 //! reason, so the checker reports it once and never guesses. It must not evaluate rules.
 
@@ -16,7 +16,7 @@ use super::xpath::{self, CompileError, Expr, StaticContext};
 use super::{Check, CheckKind, Let, MsgPart, Pattern, Phase, Rule, Schema};
 use crate::diag::Severity;
 
-/// The ISO Schematron namespace (clause 5.1).
+/// The ISO Schematron namespace (ISO/IEC 19757-3 clause 5).
 pub const NS_SCH: &str = "http://purl.oclc.org/dsdl/schematron";
 const NS_XSL: &str = "http://www.w3.org/1999/XSL/Transform";
 
@@ -91,7 +91,7 @@ pub fn parse_xml(text: &str) -> Result<XElem, String> {
     Ok(XElem::from_node(doc.root_element()))
 }
 
-/// Replaces every `sch:include` by the element it points to (clause 5.4.8). `resolve` maps an
+/// Replaces every `sch:include` by the element it points to (clause 5.4, `include`). `resolve` maps an
 /// `href` (relative to the including file) to its text and a name for further includes.
 pub fn resolve_includes(
     e: &mut XElem,
@@ -134,7 +134,7 @@ fn find_by_id<'e>(e: &'e XElem, id: &str) -> Option<&'e XElem> {
     e.elems().find_map(|c| find_by_id(c, id))
 }
 
-/// Severity from `role` (clause 5.4.2 leaves roles open). teikit's rule (issue 6): `nonfatal`
+/// Severity from `role` (clause 5.4 leaves `role` values open). teikit's rule (issue 6): `nonfatal`
 /// and `warning` are warnings, `information` is info, any other role or none is an error (so
 /// tei_all's `role="warn"` on one rule is an error, as in tei-rs). Case-insensitive.
 pub fn severity_of(role: Option<&str>) -> Severity {
@@ -198,7 +198,7 @@ impl Builder {
         Ok(parts)
     }
 
-    /// The asserts, reports and lets of a rule with its `extends` expanded (clause 5.4.5).
+    /// The asserts, reports and lets of a rule with its `extends` expanded (clause 5.4, `extends`).
     fn rule_body(&self, r: &XElem, depth: usize) -> Result<Vec<XElem>, String> {
         if depth > 16 {
             return Err("extends nesting deeper than 16 (a cycle?)".into());
@@ -311,7 +311,7 @@ impl Builder {
     }
 }
 
-/// Collects abstract rules anywhere in the schema (clause 5.4.10).
+/// Collects abstract rules anywhere in the schema (clause 5.4, `rule/@abstract`).
 fn collect_abstract_rules(e: &XElem, out: &mut HashMap<String, XElem>) {
     for c in e.elems() {
         if c.is_sch("rule") && c.attr("abstract") == Some("true") {
@@ -334,7 +334,7 @@ fn collect_sch<'e>(e: &'e XElem, local: &str, stop_in: &[&str], out: &mut Vec<&'
 }
 
 /// Substitutes `$name` parameters of an abstract pattern instance in every attribute used as
-/// an expression (clause 6.3: a macro expansion), longest names first.
+/// an expression (a macro expansion, clause 5.4 `pattern/@is-a`), longest names first.
 fn instantiate(abs: &XElem, params: &[(String, String)]) -> XElem {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
@@ -413,7 +413,7 @@ pub fn build(root: &XElem, name: &str, embedded: bool) -> Result<Schema, String>
         }
     }
 
-    // global lets (clause 5.4.5): direct children of schema, or, embedded, lets outside
+    // global lets (clause 5.4, `let`): direct children of schema, or, embedded, lets outside
     // patterns, rules and phases
     let mut global_lets = Vec::new();
     let mut let_elems = Vec::new();

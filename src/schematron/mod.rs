@@ -4,8 +4,8 @@
 //! `.sch` file or from the Schematron embedded in a RELAX NG schema (`load`), and running it
 //! over one document ([`check`]), which yields `sch/assert` and `sch/report` findings located
 //! at the end of the context element's start tag (as jing reports element errors). Semantics
-//! follow clause 6.5 (validation): in each active pattern, every node is matched by at most the
-//! first rule whose context matches it; `let`s are evaluated in order (clause 5.4.5); an
+//! follow ISO/IEC 19757-3 clause 6 (semantics: validation): in each active pattern, every node is matched by at most the
+//! first rule whose context matches it; `let`s are evaluated in order (clause 5.4, `let`); an
 //! assert fires when its test is false, a report when it is true (clauses 5.4.1, 5.4.11).
 //!
 //! Layering: uses `diag` only; it must not name TEI, touch the filesystem except in the
@@ -26,14 +26,14 @@ use eval::{Env, Evaluator, Focus, Item, NodeRef, Seq, atomic_string};
 use pattern_match::Target;
 use xpath::Expr;
 
-/// A compiled `let` (clause 5.4.5).
+/// A compiled `let` (ISO/IEC 19757-3 clause 5.4, `let`).
 #[derive(Debug, Clone)]
 pub struct Let {
     pub name: String,
     pub value: Expr,
 }
 
-/// A piece of an assertion message (clause 5.4.1: text, `name`, `value-of`).
+/// A piece of an assertion message (clause 5.4, `assert`/`report` content: text, `name`, `value-of`).
 #[derive(Debug, Clone)]
 pub enum MsgPart {
     Text(String),
@@ -102,7 +102,7 @@ pub struct Schema {
     /// Problems found while loading that do not stop the schema from running.
     pub load_warnings: Vec<String>,
     /// Evaluate in XPath 1.0 compatibility mode: the query binding is `xslt`/`xpath` (XSLT
-    /// 1.0), explicitly or by default (ISO/IEC 19757-3 clause 6.4, annex A).
+    /// 1.0), explicitly or by default (ISO/IEC 19757-3, default query language binding annex).
     pub xpath1_compat: bool,
 }
 
@@ -350,7 +350,7 @@ pub fn check_with(schema: &Schema, doc_text: &str, doc_name: &str, opts: &CheckO
     let mut ev = Evaluator::new(&doc, today);
     ev.compat = schema.xpath1_compat;
 
-    // phase selection (clause 5.4.9)
+    // phase selection (clause 5.4, `phase`, and `schema/@defaultPhase`)
     let phase_name = opts
         .phase
         .map(str::to_string)
@@ -500,7 +500,7 @@ pub fn check_with(schema: &Schema, doc_text: &str, doc_name: &str, opts: &CheckO
         }
         candidates.extend(&any);
         if !candidates.is_empty() {
-            // rule order within a pattern, and patterns in schema order (clause 6.5)
+            // rule order within a pattern, and patterns in schema order (clause 6)
             candidates.sort_unstable();
             candidates.dedup();
             let c = candidates.clone();
@@ -523,7 +523,7 @@ pub fn check_with(schema: &Schema, doc_text: &str, doc_name: &str, opts: &CheckO
     report
 }
 
-/// Evaluates a matched rule's lets and checks at node `n` (clause 6.5).
+/// Evaluates a matched rule's lets and checks at node `n` (clause 6).
 fn fire(
     schema: &Schema,
     ev: &Evaluator,
@@ -632,7 +632,7 @@ fn dynamic_error(
     );
 }
 
-/// Renders a message: text, `name` and `value-of` (clause 5.4.1), whitespace normalised.
+/// Renders a message: text, `name` and `value-of` (clause 5.4), whitespace normalised.
 fn render(ev: &Evaluator, parts: &[MsgPart], focus: &Focus, env: &mut Env) -> String {
     let mut s = String::new();
     for p in parts {

@@ -1,5 +1,5 @@
 //! Matching rule contexts: XSLT 2.0 patterns (XSLT 2.0 §5.5.2), as ISO Schematron's XSLT
-//! query binding requires for `rule/@context` (ISO/IEC 19757-3 clause 6.4, annex C).
+//! query binding requires for `rule/@context` (ISO/IEC 19757-3, query language binding annexes: the rule context is an XSLT pattern).
 //!
 //! Owns deciding whether one node matches a compiled pattern, right to left along its steps,
 //! without searching the document (a node matches `a/b[1]` if it is a `b`, first among its
