@@ -285,6 +285,11 @@ impl Builder {
         };
         let mut lets = Vec::new();
         let mut unsupported = None;
+        if p.attr("documents").is_some() {
+            unsupported = Some(
+                "pattern/@documents (rules over other documents) is not supported".to_string(),
+            );
+        }
         for l in p.sch_children("let") {
             match self.compile_let(l) {
                 Ok(l) => lets.push(l),
@@ -307,6 +312,7 @@ impl Builder {
             label,
             lets,
             rules,
+            all_rules_fire: p.is_sch("group"),
         }
     }
 }
@@ -433,8 +439,12 @@ pub fn build(root: &XElem, name: &str, embedded: bool) -> Result<Schema, String>
     let mut pattern_elems: Vec<&XElem> = Vec::new();
     if embedded {
         collect_sch(root, "pattern", &["pattern"], &mut pattern_elems);
+        collect_sch(root, "group", &["group", "pattern"], &mut pattern_elems);
     } else {
-        pattern_elems.extend(root.sch_children("pattern"));
+        pattern_elems.extend(
+            root.elems()
+                .filter(|e| e.is_sch("pattern") || e.is_sch("group")),
+        );
     }
     let abstract_patterns: HashMap<String, &XElem> = pattern_elems
         .iter()
@@ -595,6 +605,18 @@ mod tests {
         let s = build(&parse_xml(src).unwrap(), "t", false).unwrap();
         assert_eq!(s.patterns[0].rules.len(), 1);
         assert_eq!(s.patterns[0].rules[0].checks.len(), 2);
+    }
+
+    #[test]
+    fn groups_and_documents() {
+        let src = r#"<schema xmlns="http://purl.oclc.org/dsdl/schematron">
+          <group id="g"><rule context="p"><assert test="1">x</assert></rule></group>
+          <pattern id="d" documents="doc('x.xml')"><rule context="p"><assert test="1">x</assert></rule></pattern>
+        </schema>"#;
+        let s = build(&parse_xml(src).unwrap(), "t", false).unwrap();
+        assert!(s.patterns[0].all_rules_fire);
+        assert!(!s.patterns[1].all_rules_fire);
+        assert!(s.patterns[1].rules[0].unsupported.is_some());
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub struct Pattern {
     pub label: String,
     pub lets: Vec<Let>,
     pub rules: Vec<Rule>,
+    /// A `group` (ISO/IEC 19757-3:2020): every matching rule fires, not only the first.
+    pub all_rules_fire: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -324,6 +326,7 @@ type NsRules = (Option<String>, Vec<usize>);
 struct ActiveRule<'s> {
     pattern: usize,
     rule: &'s Rule,
+    first_match_only: bool,
 }
 
 /// [`check`] with all options.
@@ -430,6 +433,7 @@ pub fn check_with(schema: &Schema, doc_text: &str, doc_name: &str, opts: &CheckO
             rules.push(ActiveRule {
                 pattern: pi,
                 rule: r,
+                first_match_only: !p.all_rules_fire,
             });
             let mut ts = Vec::new();
             pattern_match::targets(&r.context, &mut ts);
@@ -465,7 +469,9 @@ pub fn check_with(schema: &Schema, doc_text: &str, doc_name: &str, opts: &CheckO
             let m = pattern_match::matches(&ev, n, &ar.rule.context, env);
             match m {
                 Ok(true) => {
-                    fired_pattern = Some(ar.pattern);
+                    if ar.first_match_only {
+                        fired_pattern = Some(ar.pattern);
+                    }
                     let vars = pattern_vars.get(ar.pattern).cloned().unwrap_or_default();
                     let mark = env.vars.len();
                     env.vars.extend(vars);
@@ -750,6 +756,20 @@ mod tests {
                 "d.xml:4:16: error: note y needs @n",
             ]
         );
+    }
+
+    #[test]
+    fn in_a_group_every_matching_rule_fires() {
+        let sch = r#"<schema xmlns="http://purl.oclc.org/dsdl/schematron">
+          <group><rule context="a"><report test="true()">one</report></rule>
+                 <rule context="*"><report test="true()">two</report></rule></group>
+          <pattern><rule context="a"><report test="true()">three</report></rule>
+                 <rule context="*"><report test="true()">four</report></rule></pattern>
+        </schema>"#;
+        let s = from_sch_xml(sch, "g.sch").unwrap();
+        let r = check(&s, "<a/>", "d.xml", None);
+        let msgs: Vec<&str> = r.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs, ["one", "two", "three"]);
     }
 
     #[test]
