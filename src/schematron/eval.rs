@@ -329,6 +329,7 @@ impl<'a, 'input> Evaluator<'a, 'input> {
                 attr_ns,
                 attr_local,
                 key,
+                filters,
                 fallback,
             } => {
                 let keys = self.atomize(self.eval(key, f, env)?);
@@ -347,7 +348,11 @@ impl<'a, 'input> Evaluator<'a, 'input> {
                 }
                 out.sort_unstable();
                 out.dedup();
-                Ok(out.into_iter().map(Item::Node).collect())
+                let mut items: Seq = out.into_iter().map(Item::Node).collect();
+                for p in filters {
+                    items = self.filter(items, p, false, env)?;
+                }
+                Ok(items)
             }
             Expr::Step { axis, test, preds } => {
                 let Some(Item::Node(n)) = &f.item else {
@@ -1842,6 +1847,13 @@ mod tests {
         // a numeric key compares numerically: the index is bypassed
         let a = run(doc, "count(//a[@k = 1])").unwrap();
         assert_eq!(a, ["2"]);
+        // a conjunct, a later positional predicate and a further step
+        let a = run(doc, "count(//a[@k and @k = ('1', '01')][2])").unwrap();
+        assert_eq!(a, ["1"]);
+        let a = run(doc, "string(//a[@xml:id = 'y']/@k)").unwrap();
+        assert_eq!(a, ["01"]);
+        let a = run(doc, "count(//a[@k = '1' and @xml:id = 'y'])").unwrap();
+        assert_eq!(a, ["0"]);
     }
 
     #[test]

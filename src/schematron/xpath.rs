@@ -608,6 +608,8 @@ pub enum Expr {
         attr_ns: Option<String>,
         attr_local: String,
         key: Box<Expr>,
+        /// Predicates still to apply to the nodes found, in order.
+        filters: Vec<Expr>,
         fallback: Box<Expr>,
     },
 }
@@ -1533,8 +1535,14 @@ pub fn for_children(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             f(b);
         }
         Expr::Neg(a) | Expr::Cast { expr: a, .. } | Expr::Cached(_, a) => f(a),
-        Expr::KeyLookup { key, fallback, .. } => {
+        Expr::KeyLookup {
+            key,
+            filters,
+            fallback,
+            ..
+        } => {
             f(key);
+            filters.iter().for_each(&mut *f);
             f(fallback);
         }
         Expr::Quantified {
@@ -1692,9 +1700,32 @@ fn is_focus_free(e: &Expr) -> bool {
     }
 }
 
-/// Rewrites `//test[@attr = key]` (and `key = @attr`) into [`Expr::KeyLookup`] when `key` does
-/// not depend on the predicate's focus: the key-like lookups of rules such as
-/// `//tei:*[@xml:id = substring-after(current()/@ref, '#')]` then cost one index probe.
+/// `@attr = key` (either way round) with a focus-free key, directly or as a conjunct of `and`.
+fn key_equality(e: &Expr) -> Option<((Option<String>, String), Expr)> {
+    let attr_of = |x: &Expr| match x {
+        Expr::Step {
+            axis: Axis::Attribute,
+            test: NodeTest::Name { ns, local },
+            preds,
+        } if preds.is_empty() => Some((ns.clone(), local.clone())),
+        _ => None,
+    };
+    match e {
+        Expr::General(CmpOp::Eq, a, b) => match (attr_of(a), attr_of(b)) {
+            (Some(at), _) if is_focus_free(b) => Some((at, b.as_ref().clone())),
+            (_, Some(at)) if is_focus_free(a) => Some((at, a.as_ref().clone())),
+            _ => None,
+        },
+        Expr::And(a, b) => key_equality(a).or_else(|| key_equality(b)),
+        _ => None,
+    }
+}
+
+/// Rewrites `//test[@attr = key]...` (also `key = @attr`, or the equality as a conjunct of the
+/// first predicate, with further predicates and steps after it) into [`Expr::KeyLookup`] when
+/// `key` does not depend on the predicate's focus: key-like lookups such as
+/// `//tei:*[@xml:id = substring-after(current()/@ref, '#')]` then cost one index probe instead
+/// of a scan of the document per evaluation.
 pub fn index_lookups(e: Expr, next: &mut usize) -> Expr {
     let e = map_children(e, &mut |c| index_lookups(c, next));
     let Expr::Path {
@@ -1704,47 +1735,62 @@ pub fn index_lookups(e: Expr, next: &mut usize) -> Expr {
     else {
         return e;
     };
-    let [
-        Expr::Step {
-            axis: Axis::Descendant,
-            test,
-            preds,
-        },
-    ] = steps.as_slice()
+    let Some((first, rest_steps)) = steps.split_first() else {
+        return e;
+    };
+    let Expr::Step {
+        axis: Axis::Descendant,
+        test,
+        preds,
+    } = first
     else {
         return e;
     };
-    let [Expr::General(CmpOp::Eq, a, b)] = preds.as_slice() else {
+    let Some(p0) = preds.first() else {
         return e;
     };
-    let attr_of = |x: &Expr| match x {
-        Expr::Step {
-            axis: Axis::Attribute,
-            test: NodeTest::Name { ns, local },
-            preds,
-        } if preds.is_empty() => Some((ns.clone(), local.clone())),
-        _ => None,
-    };
-    let (attr, key) = match (attr_of(a), attr_of(b)) {
-        (Some(at), _) if is_focus_free(b) => (at, b.as_ref().clone()),
-        (_, Some(at)) if is_focus_free(a) => (at, a.as_ref().clone()),
-        _ => return e,
-    };
-    if !matches!(
-        test,
-        NodeTest::Name { .. } | NodeTest::Any | NodeTest::AnyLocal { .. } | NodeTest::AnyNs { .. }
-    ) {
+    if may_be_positional(p0)
+        || !matches!(
+            test,
+            NodeTest::Name { .. }
+                | NodeTest::Any
+                | NodeTest::AnyLocal { .. }
+                | NodeTest::AnyNs { .. }
+        )
+    {
         return e;
     }
+    let Some(((attr_ns, attr_local), key)) = key_equality(p0) else {
+        return e;
+    };
+    // an exact `@attr = key` is answered by the index; a conjunct is re-checked as a filter
+    let filters: Vec<Expr> = if matches!(p0, Expr::General(..)) {
+        preds.get(1..).unwrap_or(&[]).to_vec()
+    } else {
+        preds.clone()
+    };
     let slot = *next;
     *next += 1;
-    Expr::KeyLookup {
+    let lookup = Expr::KeyLookup {
         slot,
         test: test.clone(),
-        attr_ns: attr.0,
-        attr_local: attr.1,
+        attr_ns,
+        attr_local,
         key: Box::new(key),
-        fallback: Box::new(e.clone()),
+        filters,
+        fallback: Box::new(Expr::Path {
+            rooted: true,
+            steps: vec![first.clone()],
+        }),
+    };
+    if rest_steps.is_empty() {
+        return lookup;
+    }
+    let mut steps = vec![lookup];
+    steps.extend(rest_steps.iter().cloned());
+    Expr::Path {
+        rooted: false,
+        steps,
     }
 }
 
@@ -1860,15 +1906,18 @@ fn map_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
             attr_ns,
             attr_local,
             key,
+            filters,
             fallback,
         } => {
             let key = b(key, f);
+            let filters = filters.into_iter().map(&mut *f).collect();
             Expr::KeyLookup {
                 slot,
                 test,
                 attr_ns,
                 attr_local,
                 key,
+                filters,
                 fallback: b(fallback, f),
             }
         }
@@ -2084,7 +2133,20 @@ mod tests {
         assert!(matches!(e, Expr::KeyLookup { .. }), "{e:?}");
         // the key depends on the predicate's focus: no index
         let e = index_lookups(parse("//tei:*[@xml:id = @corresp]", &sc()).unwrap(), &mut n);
-        assert!(matches!(e, Expr::Path { .. }));
+        assert!(matches!(e, Expr::Path { rooted: true, .. }));
+        // a conjunct, further predicates and steps
+        let e = index_lookups(
+            parse("//tei:person[@n and @xml:id = $id][@sex]/tei:persName", &sc()).unwrap(),
+            &mut n,
+        );
+        let Expr::Path {
+            rooted: false,
+            steps,
+        } = e
+        else {
+            panic!("{e:?}")
+        };
+        assert!(matches!(&steps[0], Expr::KeyLookup { filters, .. } if filters.len() == 2));
     }
 
     #[test]
