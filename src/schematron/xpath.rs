@@ -2136,7 +2136,11 @@ mod tests {
         assert!(matches!(e, Expr::Path { rooted: true, .. }));
         // a conjunct, further predicates and steps
         let e = index_lookups(
-            parse("//tei:person[@n and @xml:id = $id][@sex]/tei:persName", &sc()).unwrap(),
+            parse(
+                "//tei:person[@n and @xml:id = $id][@sex]/tei:persName",
+                &sc(),
+            )
+            .unwrap(),
             &mut n,
         );
         let Expr::Path {
