@@ -329,13 +329,15 @@ impl<'a, 'input> Evaluator<'a, 'input> {
                 attr_ns,
                 attr_local,
                 key,
+                single_key,
                 filters,
                 fallback,
             } => {
                 let keys = self.atomize(self.eval(key, f, env)?);
-                if !keys
-                    .iter()
-                    .all(|k| matches!(k, Atomic::Str(_) | Atomic::Untyped(_)))
+                if (*single_key && keys.len() > 1)
+                    || !keys
+                        .iter()
+                        .all(|k| matches!(k, Atomic::Str(_) | Atomic::Untyped(_)))
                 {
                     return self.eval(fallback, f, env);
                 }
@@ -1854,6 +1856,10 @@ mod tests {
         assert_eq!(a, ["01"]);
         let a = run(doc, "count(//a[@k = '1' and @xml:id = 'y'])").unwrap();
         assert_eq!(a, ["0"]);
+        let a = run(doc, "count(//a[@xml:id eq 'y'])").unwrap();
+        assert_eq!(a, ["1"]);
+        // `eq` with two key values is an error, as in the scan
+        assert!(run(doc, "count(//a[@xml:id eq ('x', 'y')])").is_err());
     }
 
     #[test]

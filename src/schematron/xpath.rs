@@ -608,6 +608,8 @@ pub enum Expr {
         attr_ns: Option<String>,
         attr_local: String,
         key: Box<Expr>,
+        /// The comparison was `eq`: more than one key value is an error, left to the fallback.
+        single_key: bool,
         /// Predicates still to apply to the nodes found, in order.
         filters: Vec<Expr>,
         fallback: Box<Expr>,
@@ -1711,11 +1713,14 @@ fn key_equality(e: &Expr) -> Option<((Option<String>, String), Expr)> {
         _ => None,
     };
     match e {
-        Expr::General(CmpOp::Eq, a, b) => match (attr_of(a), attr_of(b)) {
-            (Some(at), _) if is_focus_free(b) => Some((at, b.as_ref().clone())),
-            (_, Some(at)) if is_focus_free(a) => Some((at, a.as_ref().clone())),
-            _ => None,
-        },
+        // `eq` needs one key value: the lookup checks that at run time (else it falls back)
+        Expr::General(CmpOp::Eq, a, b) | Expr::Value(CmpOp::Eq, a, b) => {
+            match (attr_of(a), attr_of(b)) {
+                (Some(at), _) if is_focus_free(b) => Some((at, b.as_ref().clone())),
+                (_, Some(at)) if is_focus_free(a) => Some((at, a.as_ref().clone())),
+                _ => None,
+            }
+        }
         Expr::And(a, b) => key_equality(a).or_else(|| key_equality(b)),
         _ => None,
     }
@@ -1764,7 +1769,8 @@ pub fn index_lookups(e: Expr, next: &mut usize) -> Expr {
         return e;
     };
     // an exact `@attr = key` is answered by the index; a conjunct is re-checked as a filter
-    let filters: Vec<Expr> = if matches!(p0, Expr::General(..)) {
+    let single_key = matches!(p0, Expr::Value(..));
+    let filters: Vec<Expr> = if matches!(p0, Expr::General(..) | Expr::Value(..)) {
         preds.get(1..).unwrap_or(&[]).to_vec()
     } else {
         preds.clone()
@@ -1777,6 +1783,7 @@ pub fn index_lookups(e: Expr, next: &mut usize) -> Expr {
         attr_ns,
         attr_local,
         key: Box::new(key),
+        single_key,
         filters,
         fallback: Box::new(Expr::Path {
             rooted: true,
@@ -1906,6 +1913,7 @@ fn map_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
             attr_ns,
             attr_local,
             key,
+            single_key,
             filters,
             fallback,
         } => {
@@ -1917,6 +1925,7 @@ fn map_children(e: Expr, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
                 attr_ns,
                 attr_local,
                 key,
+                single_key,
                 filters,
                 fallback: b(fallback, f),
             }
