@@ -2071,6 +2071,119 @@ pub fn constructs(e: &Expr, out: &mut std::collections::BTreeSet<String>) {
     for_children(e, &mut |c| constructs(c, out));
 }
 
+/// Every construct name the engine supports, for checking the constructs table: each function
+/// (at its smallest arity), constructor, cast, axis, node test and operator.
+pub fn all_supported_constructs() -> std::collections::BTreeSet<String> {
+    let sc = StaticContext::new();
+    let mut out = std::collections::BTreeSet::new();
+    for s in construct_examples() {
+        if let Ok(e) = parse(&s, &sc) {
+            constructs(&e, &mut out);
+        }
+    }
+    out
+}
+
+/// One small expression per supported construct.
+fn construct_examples() -> Vec<String> {
+    let mut srcs: Vec<String> = Vec::new();
+    for f in FUNCS {
+        let args = vec!["'1'"; f.min].join(", ");
+        srcs.push(format!("{}({args})", f.name));
+    }
+    for t in [
+        "string",
+        "integer",
+        "decimal",
+        "double",
+        "float",
+        "boolean",
+        "date",
+        "dayTimeDuration",
+        "untypedAtomic",
+    ] {
+        srcs.push(format!("xs:{t}('1')"));
+        srcs.push(format!("'1' cast as xs:{t}"));
+        srcs.push(format!("'1' castable as xs:{t}"));
+    }
+    for a in [
+        "child",
+        "descendant",
+        "descendant-or-self",
+        "self",
+        "parent",
+        "ancestor",
+        "ancestor-or-self",
+        "following-sibling",
+        "preceding-sibling",
+        "following",
+        "preceding",
+        "attribute",
+    ] {
+        srcs.push(format!("{a}::node()"));
+    }
+    srcs.extend(
+        [
+            "x",
+            "*",
+            "xs:*",
+            "*:x",
+            "node()",
+            "text()",
+            "comment()",
+            "processing-instruction()",
+            "element()",
+            "attribute()",
+            "document-node()",
+            "/",
+            "/x",
+            "a/b",
+            "x[1]",
+            "(1)[1]",
+            "(1, 2)",
+            "(1)",
+            "1 to 2",
+            "1 or 2",
+            "1 and 2",
+            "1 = 2",
+            "1 != 2",
+            "1 < 2",
+            "1 <= 2",
+            "1 > 2",
+            "1 >= 2",
+            "1 eq 2",
+            "1 ne 2",
+            "1 lt 2",
+            "1 le 2",
+            "1 gt 2",
+            "1 ge 2",
+            ". is .",
+            ". << .",
+            ". >> .",
+            "1 + 2",
+            "1 - 2",
+            "1 * 2",
+            "1 div 2",
+            "1 idiv 2",
+            "1 mod 2",
+            "-1",
+            "x | y",
+            "x intersect y",
+            "x except y",
+            "'a' || 'b'",
+            "for $i in 1 return $i",
+            "some $i in 1 satisfies $i",
+            "every $i in 1 satisfies $i",
+            "if (1) then 2 else 3",
+            "1.5",
+            ".",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    srcs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2104,6 +2217,14 @@ mod tests {
         ] {
             assert!(parse(src, &sc()).is_ok(), "{src}: {:?}", parse(src, &sc()));
         }
+    }
+
+    #[test]
+    fn every_construct_example_compiles() {
+        for src in construct_examples() {
+            assert!(parse(&src, &StaticContext::new()).is_ok(), "{src}");
+        }
+        assert_eq!(all_supported_constructs().len(), 136);
     }
 
     #[test]
