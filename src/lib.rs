@@ -10,6 +10,7 @@ pub mod diag;
 pub mod source;
 
 pub mod schema;
+pub mod schematron;
 
 pub mod register;
 pub mod tei;

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod convert;
 mod export;
 pub mod io;
+mod schematron;
 
 /// Exit codes of the contract: with several outcomes, the highest wins.
 pub mod exit {
@@ -39,6 +40,8 @@ enum Command {
     Convert(convert::ConvertArgs),
     /// Export a TEI document as JSON, text, CSV, CMIF or an HTML reading edition.
     Export(export::ExportArgs),
+    /// Check documents against ISO Schematron (.sch, or the rules embedded in a .rng).
+    Schematron(schematron::SchematronArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -59,5 +62,6 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Convert(args) => convert::run(args),
         Command::Export(args) => export::run(args),
+        Command::Schematron(args) => schematron::run(args),
     }
 }
