@@ -8,5 +8,6 @@
 
 pub mod diag;
 pub mod source;
+pub mod xml;
 
 pub mod cli;
