@@ -9,5 +9,6 @@
 pub mod diag;
 pub mod source;
 pub mod xml;
+pub mod schema;
 
 pub mod cli;

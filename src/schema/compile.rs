@@ -1,0 +1,454 @@
+//! From the parsed tree to hash-consed patterns: reference expansion (RELAX NG §4.19, with the
+//! error for reference loops not through `element`), the `notAllowed`/`empty` rewrites (§4.20,
+//! in the arena's constructors) and the restrictions of §7 (§7.1 paths, §7.2 string sequences,
+//! §7.3 attributes, §7.4 interleave), checked on what is reachable from `start`.
+//!
+//! It must not read files or documents.
+
+use std::collections::{HashMap, HashSet};
+
+use super::Loc;
+use super::parse::{Ast, Error, Parsed};
+use super::pattern::{Arena, ElemId, EMPTY, NOT_ALLOWED, NcId, Pat, PatId, TEXT};
+use crate::diag::{Diagnostic, Span};
+
+#[derive(Clone, Copy)]
+enum DefState {
+    Todo,
+    InProgress,
+    Done(PatId),
+}
+
+struct Compiler<'a> {
+    parsed: &'a Parsed,
+    arena: Arena,
+    defs: Vec<DefState>,
+    work: Vec<(ElemId, &'a Ast)>,
+    locs: HashMap<PatId, Loc>,
+}
+
+fn err(loc: Loc, code: &str, msg: impl Into<String>) -> Error {
+    Box::new((loc.file, Diagnostic::error(code, msg).with_span(loc.span)))
+}
+
+impl<'a> Compiler<'a> {
+    fn note(&mut self, p: PatId, loc: Loc) -> PatId {
+        self.locs.entry(p).or_insert(loc);
+        p
+    }
+
+    fn def(&mut self, id: usize, loc: Loc) -> Result<PatId, Error> {
+        match self.defs.get(id).copied() {
+            Some(DefState::Done(p)) => Ok(p),
+            Some(DefState::InProgress) => Err(err(
+                loc,
+                "schema/ref-loop",
+                "reference loop not through an element (RELAX NG §4.19)",
+            )),
+            Some(DefState::Todo) => {
+                if let Some(s) = self.defs.get_mut(id) {
+                    *s = DefState::InProgress;
+                }
+                let parsed = self.parsed;
+                let Some((ast, _)) = parsed.defs.get(id) else {
+                    return Ok(NOT_ALLOWED);
+                };
+                let p = self.ast(ast)?;
+                if let Some(s) = self.defs.get_mut(id) {
+                    *s = DefState::Done(p);
+                }
+                Ok(p)
+            }
+            None => Ok(NOT_ALLOWED),
+        }
+    }
+
+    fn ast(&mut self, ast: &'a Ast) -> Result<PatId, Error> {
+        Ok(match ast {
+            Ast::Empty => EMPTY,
+            Ast::NotAllowed => NOT_ALLOWED,
+            Ast::Text => TEXT,
+            Ast::Element(nc, content, loc) => {
+                let nc = self.arena.add_name_class(nc.clone());
+                let p = self.arena.element(nc, loc.span, loc.file);
+                if let Pat::Element(e) = self.arena.get(p) {
+                    self.work.push((e, content));
+                }
+                self.note(p, *loc)
+            }
+            Ast::Attribute(nc, content, loc) => {
+                let c = self.ast(content)?;
+                let nc = self.arena.add_name_class(nc.clone());
+                let p = self.arena.attribute(nc, c);
+                self.note(p, *loc)
+            }
+            Ast::Group(ps) | Ast::Interleave(ps) | Ast::Choice(ps) => {
+                let mut acc: Option<PatId> = None;
+                for x in ps {
+                    let q = self.ast(x)?;
+                    acc = Some(match acc {
+                        None => q,
+                        Some(a) => match ast {
+                            Ast::Group(_) => self.arena.group(a, q),
+                            Ast::Interleave(_) => self.arena.interleave(a, q),
+                            _ => self.arena.choice(a, q),
+                        },
+                    });
+                }
+                acc.unwrap_or(NOT_ALLOWED)
+            }
+            Ast::OneOrMore(p) => {
+                let q = self.ast(p)?;
+                self.arena.one_or_more(q)
+            }
+            Ast::List(p) => {
+                let q = self.ast(p)?;
+                self.arena.list(q)
+            }
+            Ast::Data(dt, except, loc) => {
+                let ex = match except {
+                    Some(e) => Some(self.ast(e)?),
+                    None => None,
+                };
+                let p = self.arena.data(*dt, ex);
+                self.note(p, *loc)
+            }
+            Ast::Value(v, loc) => {
+                let p = self.arena.value(*v);
+                self.note(p, *loc)
+            }
+            Ast::Ref(scope, name, loc) => {
+                let Some(&id) = self.parsed.def_index.get(&(*scope, name.clone())) else {
+                    return Err(err(
+                        *loc,
+                        "schema/undefined-ref",
+                        format!("reference to undefined pattern '{name}'"),
+                    ));
+                };
+                self.def(id, *loc)?
+            }
+        })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+struct Cx {
+    attr: bool,
+    one_or_more: bool,
+    oom_group: bool,
+    list: bool,
+    except: bool,
+    start: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Ct {
+    Empty,
+    Complex,
+    Simple,
+}
+
+struct Checker<'c> {
+    arena: &'c Arena,
+    locs: &'c HashMap<PatId, Loc>,
+    seen: HashSet<(PatId, Cx)>,
+    attrs: HashMap<PatId, Vec<NcId>>,
+    elems: HashMap<PatId, (Vec<NcId>, bool)>,
+    ct: HashMap<PatId, Option<Ct>>,
+}
+
+impl Checker<'_> {
+    fn loc(&self, p: PatId, fallback: Loc) -> Loc {
+        self.locs.get(&p).copied().unwrap_or(fallback)
+    }
+
+    fn path(&mut self, p: PatId, cx: Cx, at: Loc) -> Result<(), Error> {
+        if !self.seen.insert((p, cx)) {
+            return Ok(());
+        }
+        let at = self.loc(p, at);
+        let bad = |what: &str, inside: &str| {
+            err(
+                at,
+                "schema/restriction",
+                format!("{what} is not allowed inside {inside} (RELAX NG §7.1)"),
+            )
+        };
+        let ctxname = |cx: Cx| {
+            if cx.start {
+                "start"
+            } else if cx.except {
+                "data/except"
+            } else if cx.list {
+                "list"
+            } else if cx.attr {
+                "attribute"
+            } else {
+                "oneOrMore//group or interleave"
+            }
+        };
+        match self.arena.get(p) {
+            Pat::Attribute(nc, c) => {
+                if cx.attr || cx.oom_group || cx.list || cx.except || cx.start {
+                    return Err(bad("attribute", ctxname(cx)));
+                }
+                if self.arena.name_class(nc).is_some_and(|n| n.is_infinite()) && !cx.one_or_more {
+                    return Err(err(
+                        at,
+                        "schema/restriction",
+                        "an attribute with anyName or nsName must be repeated by oneOrMore (RELAX NG §7.3)",
+                    ));
+                }
+                self.path(c, Cx { attr: true, ..cx }, at)?;
+            }
+            Pat::Element(_) => {
+                if cx.attr || cx.list || cx.except {
+                    return Err(bad("element", ctxname(cx)));
+                }
+            }
+            Pat::OneOrMore(c) => {
+                if cx.except || cx.start {
+                    return Err(bad("oneOrMore", ctxname(cx)));
+                }
+                self.path(c, Cx { one_or_more: true, ..cx }, at)?;
+            }
+            Pat::Group(a, b) | Pat::Interleave(a, b) => {
+                let il = matches!(self.arena.get(p), Pat::Interleave(..));
+                if cx.except || cx.start || (il && cx.list) {
+                    return Err(bad(if il { "interleave" } else { "group" }, ctxname(cx)));
+                }
+                let n = Cx {
+                    oom_group: cx.oom_group || cx.one_or_more,
+                    ..cx
+                };
+                self.path(a, n, at)?;
+                self.path(b, n, at)?;
+                self.overlap(p, a, b, il, at)?;
+            }
+            Pat::List(c) => {
+                if cx.list || cx.except || cx.start {
+                    return Err(bad("list", ctxname(cx)));
+                }
+                self.path(c, Cx { list: true, ..cx }, at)?;
+            }
+            Pat::Text => {
+                if cx.list || cx.except || cx.start {
+                    return Err(bad("text", ctxname(cx)));
+                }
+            }
+            Pat::Data(_, ex) => {
+                if cx.start {
+                    return Err(bad("data", "start"));
+                }
+                if let Some(e) = ex {
+                    self.path(e, Cx { except: true, ..cx }, at)?;
+                }
+            }
+            Pat::Value(_) => {
+                if cx.start {
+                    return Err(bad("value", "start"));
+                }
+            }
+            Pat::Empty => {
+                if cx.except || cx.start {
+                    return Err(bad("empty", ctxname(cx)));
+                }
+            }
+            Pat::Choice(a, b) => {
+                self.path(a, cx, at)?;
+                self.path(b, cx, at)?;
+            }
+            Pat::NotAllowed | Pat::After(..) => {}
+        }
+        Ok(())
+    }
+
+    fn attrs_of(&mut self, p: PatId) -> Vec<NcId> {
+        if let Some(v) = self.attrs.get(&p) {
+            return v.clone();
+        }
+        let v = match self.arena.get(p) {
+            Pat::Attribute(nc, _) => vec![nc],
+            Pat::Group(a, b) | Pat::Interleave(a, b) | Pat::Choice(a, b) => {
+                let mut v = self.attrs_of(a);
+                v.extend(self.attrs_of(b));
+                v
+            }
+            Pat::OneOrMore(a) => self.attrs_of(a),
+            _ => Vec::new(),
+        };
+        self.attrs.insert(p, v.clone());
+        v
+    }
+
+    fn elems_of(&mut self, p: PatId) -> (Vec<NcId>, bool) {
+        if let Some(v) = self.elems.get(&p) {
+            return v.clone();
+        }
+        let v = match self.arena.get(p) {
+            Pat::Element(e) => (
+                self.arena
+                    .elements
+                    .get(e as usize)
+                    .map(|i| vec![i.nc])
+                    .unwrap_or_default(),
+                false,
+            ),
+            Pat::Text => (Vec::new(), true),
+            Pat::Group(a, b) | Pat::Interleave(a, b) | Pat::Choice(a, b) => {
+                let (mut v, t) = self.elems_of(a);
+                let (w, u) = self.elems_of(b);
+                v.extend(w);
+                (v, t || u)
+            }
+            Pat::OneOrMore(a) => self.elems_of(a),
+            _ => (Vec::new(), false),
+        };
+        self.elems.insert(p, v.clone());
+        v
+    }
+
+    /// §7.3 (attributes of both operands) and §7.4 (elements and text of interleave operands).
+    fn overlap(&mut self, p: PatId, a: PatId, b: PatId, il: bool, fallback: Loc) -> Result<(), Error> {
+        let at = self.loc(p, fallback);
+        let (xa, xb) = (self.attrs_of(a), self.attrs_of(b));
+        for i in &xa {
+            for j in &xb {
+                if let (Some(m), Some(n)) = (self.arena.name_class(*i), self.arena.name_class(*j))
+                    && m.overlaps(n)
+                {
+                    return Err(err(
+                        at,
+                        "schema/duplicate-attribute",
+                        format!("attribute {} may occur twice (RELAX NG §7.3)", m.describe()),
+                    ));
+                }
+            }
+        }
+        if il {
+            let ((ea, ta), (eb, tb)) = (self.elems_of(a), self.elems_of(b));
+            if ta && tb {
+                return Err(err(at, "schema/interleave", "text in both operands of interleave (RELAX NG §7.4)"));
+            }
+            for i in &ea {
+                for j in &eb {
+                    if let (Some(m), Some(n)) = (self.arena.name_class(*i), self.arena.name_class(*j))
+                        && m.overlaps(n)
+                    {
+                        return Err(err(
+                            at,
+                            "schema/interleave",
+                            format!("element {} in both operands of interleave (RELAX NG §7.4)", m.describe()),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// §7.2 content type of a pattern, `None` if it has none.
+    fn content_type(&mut self, p: PatId) -> Option<Ct> {
+        if let Some(v) = self.ct.get(&p) {
+            return *v;
+        }
+        let groupable = |a: Ct, b: Ct| a == Ct::Empty || b == Ct::Empty || (a == Ct::Complex && b == Ct::Complex);
+        let v = match self.arena.get(p) {
+            Pat::Empty | Pat::NotAllowed | Pat::After(..) => Some(Ct::Empty),
+            Pat::Text | Pat::Element(_) => Some(Ct::Complex),
+            Pat::Data(..) | Pat::Value(_) | Pat::List(_) => Some(Ct::Simple),
+            Pat::Attribute(_, c) => self.content_type(c).map(|_| Ct::Empty),
+            Pat::Group(a, b) | Pat::Interleave(a, b) => {
+                match (self.content_type(a), self.content_type(b)) {
+                    (Some(x), Some(y)) if groupable(x, y) => Some(x.max(y)),
+                    _ => None,
+                }
+            }
+            Pat::Choice(a, b) => match (self.content_type(a), self.content_type(b)) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                _ => None,
+            },
+            Pat::OneOrMore(a) => match self.content_type(a) {
+                Some(x) if groupable(x, x) => Some(x),
+                _ => None,
+            },
+        };
+        self.ct.insert(p, v);
+        v
+    }
+}
+
+/// Compiles a parsed schema: the arena and the start pattern.
+pub fn compile(parsed: &Parsed) -> Result<(Arena, PatId), Error> {
+    let mut c = Compiler {
+        parsed,
+        arena: Arena::new(),
+        defs: vec![DefState::Todo; parsed.defs.len()],
+        work: Vec::new(),
+        locs: HashMap::new(),
+    };
+    c.arena.datatypes = parsed.datatypes.clone();
+    c.arena.values = parsed.values.clone();
+    let start = c.ast(&parsed.top)?;
+    for (id, (_, loc)) in parsed.defs.iter().enumerate() {
+        c.def(id, *loc)?;
+    }
+    while let Some((e, ast)) = c.work.pop() {
+        let content = c.ast(ast)?;
+        c.arena.set_content(e, content);
+    }
+    let Compiler { arena, locs, .. } = c;
+    let top_loc = Loc {
+        file: 0,
+        span: Span::at(0),
+    };
+    {
+        let mut ck = Checker {
+            arena: &arena,
+            locs: &locs,
+            seen: HashSet::new(),
+            attrs: HashMap::new(),
+            elems: HashMap::new(),
+            ct: HashMap::new(),
+        };
+        ck.path(start, Cx { start: true, ..Cx::default() }, top_loc)?;
+        // Elements reachable from start.
+        let mut todo = vec![start];
+        let mut seen_p = HashSet::new();
+        let mut seen_e = HashSet::new();
+        while let Some(p) = todo.pop() {
+            if !seen_p.insert(p) {
+                continue;
+            }
+            match arena.get(p) {
+                Pat::Element(e) => {
+                    if seen_e.insert(e)
+                        && let Some(info) = arena.elements.get(e as usize)
+                    {
+                        let loc = Loc {
+                            file: info.file,
+                            span: info.span,
+                        };
+                        ck.path(info.content, Cx::default(), loc)?;
+                        if ck.content_type(info.content).is_none() {
+                            return Err(err(
+                                loc,
+                                "schema/string-sequence",
+                                "element content mixes data or list with elements or text (RELAX NG §7.2)",
+                            ));
+                        }
+                        todo.push(info.content);
+                    }
+                }
+                Pat::Choice(a, b) | Pat::Group(a, b) | Pat::Interleave(a, b) | Pat::After(a, b) => {
+                    todo.push(a);
+                    todo.push(b);
+                }
+                Pat::OneOrMore(a) | Pat::List(a) | Pat::Attribute(_, a) => todo.push(a),
+                Pat::Data(_, Some(a)) => todo.push(a),
+                _ => {}
+            }
+        }
+    }
+    Ok((arena, start))
+}
