@@ -10,5 +10,6 @@ pub mod diag;
 pub mod source;
 pub mod xml;
 pub mod schema;
+pub mod validate;
 
 pub mod cli;

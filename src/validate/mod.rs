@@ -1,0 +1,697 @@
+//! RELAX NG validation by derivatives (James Clark, "An algorithm for RELAX NG validation",
+//! following the semantics of RELAX NG §6), over the event stream of [`crate::xml`].
+//!
+//! Owns the derivative functions (start tag open, attribute, start tag close, text, end tag),
+//! their memo tables, whitespace handling of §6.2.7 (whitespace-only text is ignored between
+//! elements; an element with no element children matches its text, or nothing if it is
+//! whitespace) and recovery after an error so that one run reports many findings. It keeps no
+//! document tree: memory is the pattern arena plus one small frame per open element, and no
+//! recursion follows document depth (100,000 nested elements are fine).
+//!
+//! It must not read files; it must not know any vocabulary.
+
+use std::collections::HashMap;
+
+use crate::diag::{Diagnostic, Report, Span};
+use crate::schema::Schema;
+use crate::schema::pattern::{Arena, EMPTY, NOT_ALLOWED, NameClass, Pat, PatId, TEXT};
+use crate::xml::{Event, XmlReader};
+
+/// Stable diagnostic codes of this module.
+pub mod codes {
+    pub const ELEMENT_NOT_ALLOWED: &str = "rng/element-not-allowed";
+    pub const ATTRIBUTE_NOT_ALLOWED: &str = "rng/attribute-not-allowed";
+    pub const ATTRIBUTE_VALUE_INVALID: &str = "rng/attribute-value-invalid";
+    pub const ATTRIBUTE_MISSING: &str = "rng/attribute-missing";
+    pub const TEXT_NOT_ALLOWED: &str = "rng/text-not-allowed";
+    pub const CONTENT_INCOMPLETE: &str = "rng/content-incomplete";
+    pub const NOT_WELL_FORMED: &str = crate::xml::CODE_NOT_WF;
+}
+
+const MAX_EXPECTED: usize = 12;
+const MEMO_TEXT_MAX: usize = 64;
+
+#[derive(Clone, Copy)]
+enum AfterFn {
+    InterleaveRight(PatId),
+    InterleaveLeft(PatId),
+    GroupWith(PatId),
+    AfterWith(PatId),
+}
+
+struct Frame {
+    had_child: bool,
+    text: String,
+    text_span: Span,
+}
+
+/// A validator for one compiled schema, reusable over many documents (memo tables persist).
+pub struct Validator {
+    a: Arena,
+    start: PatId,
+    names: HashMap<(String, String), u32>,
+    name_list: Vec<(String, String)>,
+    open_memo: HashMap<(PatId, u32), PatId>,
+    att_memo: HashMap<(PatId, u32, String), PatId>,
+    close_memo: HashMap<PatId, PatId>,
+    text_memo: HashMap<(PatId, String), PatId>,
+    end_memo: HashMap<PatId, PatId>,
+    context_free: bool,
+    any_content: PatId,
+    /// Namespace bindings in scope, for QName-valued data (innermost last).
+    bindings: Vec<(String, String)>,
+}
+
+fn is_ws(s: &str) -> bool {
+    s.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
+impl Validator {
+    pub fn new(schema: &Schema) -> Self {
+        let mut a = schema.arena.clone();
+        let context_free = !a.datatypes.iter().any(|d| d.needs_context());
+        // A pattern accepting anything, used to walk an element the schema does not allow.
+        let any_nc = a.add_name_class(NameClass::AnyName(None));
+        let any_el = a.element(any_nc, Span::default(), 0);
+        let att = a.attribute(any_nc, TEXT);
+        let tx = a.choice(TEXT, any_el);
+        let item = a.choice(att, tx);
+        let more = a.one_or_more(item);
+        let any_content = a.choice(more, EMPTY);
+        if let Pat::Element(e) = a.get(any_el) {
+            a.set_content(e, any_content);
+        }
+        Validator {
+            a,
+            start: schema.start,
+            names: HashMap::new(),
+            name_list: Vec::new(),
+            open_memo: HashMap::new(),
+            att_memo: HashMap::new(),
+            close_memo: HashMap::new(),
+            text_memo: HashMap::new(),
+            end_memo: HashMap::new(),
+            context_free,
+            any_content,
+            bindings: Vec::new(),
+        }
+    }
+
+    fn name_id(&mut self, ns: &str, local: &str) -> u32 {
+        let key = (ns.to_string(), local.to_string());
+        if let Some(&id) = self.names.get(&key) {
+            return id;
+        }
+        let id = u32::try_from(self.name_list.len()).unwrap_or(u32::MAX);
+        self.name_list.push(key.clone());
+        self.names.insert(key, id);
+        id
+    }
+
+    fn nc_contains(&self, nc: u32, name: u32) -> bool {
+        let Some((ns, local)) = self.name_list.get(name as usize) else {
+            return false;
+        };
+        self.a.name_class(nc).is_some_and(|c| c.contains(ns, local))
+    }
+
+    fn apply_after(&mut self, f: AfterFn, p: PatId) -> PatId {
+        match self.a.get(p) {
+            Pat::After(x, y) => {
+                let y2 = match f {
+                    AfterFn::InterleaveRight(b) => self.a.interleave(y, b),
+                    AfterFn::InterleaveLeft(a) => self.a.interleave(a, y),
+                    AfterFn::GroupWith(b) => self.a.group(y, b),
+                    AfterFn::AfterWith(b) => self.a.after(y, b),
+                };
+                self.a.after(x, y2)
+            }
+            Pat::Choice(x, y) => {
+                let x2 = self.apply_after(f, x);
+                let y2 = self.apply_after(f, y);
+                self.a.choice(x2, y2)
+            }
+            _ => NOT_ALLOWED,
+        }
+    }
+
+    fn open(&mut self, p: PatId, name: u32) -> PatId {
+        if let Some(&r) = self.open_memo.get(&(p, name)) {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::Choice(x, y) => {
+                let x2 = self.open(x, name);
+                let y2 = self.open(y, name);
+                self.a.choice(x2, y2)
+            }
+            Pat::Element(e) => {
+                let (nc, content) = match self.a.elements.get(e as usize) {
+                    Some(i) => (i.nc, i.content),
+                    None => return NOT_ALLOWED,
+                };
+                if self.nc_contains(nc, name) {
+                    self.a.after(content, EMPTY)
+                } else {
+                    NOT_ALLOWED
+                }
+            }
+            Pat::Interleave(x, y) => {
+                let dx = self.open(x, name);
+                let l = self.apply_after(AfterFn::InterleaveRight(y), dx);
+                let dy = self.open(y, name);
+                let r = self.apply_after(AfterFn::InterleaveLeft(x), dy);
+                self.a.choice(l, r)
+            }
+            Pat::OneOrMore(x) => {
+                let dx = self.open(x, name);
+                let rest = self.a.choice(p, EMPTY);
+                self.apply_after(AfterFn::GroupWith(rest), dx)
+            }
+            Pat::Group(x, y) => {
+                let dx = self.open(x, name);
+                let l = self.apply_after(AfterFn::GroupWith(y), dx);
+                if self.a.nullable(x) {
+                    let dy = self.open(y, name);
+                    self.a.choice(l, dy)
+                } else {
+                    l
+                }
+            }
+            Pat::After(x, y) => {
+                let dx = self.open(x, name);
+                self.apply_after(AfterFn::AfterWith(y), dx)
+            }
+            _ => NOT_ALLOWED,
+        };
+        self.open_memo.insert((p, name), r);
+        r
+    }
+
+    fn att(&mut self, p: PatId, name: u32, value: &str, check_value: bool) -> PatId {
+        let key = (p, name, value.to_string());
+        let memo = check_value && self.context_free && value.len() <= MEMO_TEXT_MAX;
+        if memo && let Some(&r) = self.att_memo.get(&key) {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::After(x, y) => {
+                let dx = self.att(x, name, value, check_value);
+                self.a.after(dx, y)
+            }
+            Pat::Choice(x, y) => {
+                let dx = self.att(x, name, value, check_value);
+                let dy = self.att(y, name, value, check_value);
+                self.a.choice(dx, dy)
+            }
+            Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                let il = matches!(self.a.get(p), Pat::Interleave(..));
+                let dx = self.att(x, name, value, check_value);
+                let dy = self.att(y, name, value, check_value);
+                let (l, r) = if il {
+                    (self.a.interleave(dx, y), self.a.interleave(x, dy))
+                } else {
+                    (self.a.group(dx, y), self.a.group(x, dy))
+                };
+                self.a.choice(l, r)
+            }
+            Pat::OneOrMore(x) => {
+                let dx = self.att(x, name, value, check_value);
+                let rest = self.a.choice(p, EMPTY);
+                self.a.group(dx, rest)
+            }
+            Pat::Attribute(nc, c) => {
+                if self.nc_contains(nc, name) && (!check_value || self.value_match(c, value)) {
+                    EMPTY
+                } else {
+                    NOT_ALLOWED
+                }
+            }
+            _ => NOT_ALLOWED,
+        };
+        if memo {
+            self.att_memo.insert(key, r);
+        }
+        r
+    }
+
+    fn value_match(&mut self, p: PatId, s: &str) -> bool {
+        if self.a.nullable(p) && is_ws(s) {
+            return true;
+        }
+        let d = self.text(p, s);
+        self.a.nullable(d)
+    }
+
+    fn close(&mut self, p: PatId, lenient: bool) -> PatId {
+        if !lenient && let Some(&r) = self.close_memo.get(&p) {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::After(x, y) => {
+                let dx = self.close(x, lenient);
+                self.a.after(dx, y)
+            }
+            Pat::Choice(x, y) => {
+                let dx = self.close(x, lenient);
+                let dy = self.close(y, lenient);
+                self.a.choice(dx, dy)
+            }
+            Pat::Group(x, y) => {
+                let dx = self.close(x, lenient);
+                let dy = self.close(y, lenient);
+                self.a.group(dx, dy)
+            }
+            Pat::Interleave(x, y) => {
+                let dx = self.close(x, lenient);
+                let dy = self.close(y, lenient);
+                self.a.interleave(dx, dy)
+            }
+            Pat::OneOrMore(x) => {
+                let dx = self.close(x, lenient);
+                self.a.one_or_more(dx)
+            }
+            Pat::Attribute(..) => {
+                if lenient {
+                    EMPTY
+                } else {
+                    NOT_ALLOWED
+                }
+            }
+            _ => p,
+        };
+        if !lenient {
+            self.close_memo.insert(p, r);
+        }
+        r
+    }
+
+    fn resolve_prefix(&self, prefix: &str) -> Option<String> {
+        if prefix == "xml" {
+            return Some(crate::xml::XML_NS.to_string());
+        }
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, u)| u.clone())
+            .or_else(|| prefix.is_empty().then(String::new))
+    }
+
+    fn text(&mut self, p: PatId, s: &str) -> PatId {
+        let memo = self.context_free && s.len() <= MEMO_TEXT_MAX;
+        if memo && let Some(&r) = self.text_memo.get(&(p, s.to_string())) {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::Choice(x, y) => {
+                let dx = self.text(x, s);
+                let dy = self.text(y, s);
+                self.a.choice(dx, dy)
+            }
+            Pat::Interleave(x, y) => {
+                let dx = self.text(x, s);
+                let l = self.a.interleave(dx, y);
+                let dy = self.text(y, s);
+                let r = self.a.interleave(x, dy);
+                self.a.choice(l, r)
+            }
+            Pat::Group(x, y) => {
+                let dx = self.text(x, s);
+                let l = self.a.group(dx, y);
+                if self.a.nullable(x) {
+                    let dy = self.text(y, s);
+                    self.a.choice(l, dy)
+                } else {
+                    l
+                }
+            }
+            Pat::After(x, y) => {
+                let dx = self.text(x, s);
+                self.a.after(dx, y)
+            }
+            Pat::OneOrMore(x) => {
+                let dx = self.text(x, s);
+                let rest = self.a.choice(p, EMPTY);
+                self.a.group(dx, rest)
+            }
+            Pat::Text => TEXT,
+            Pat::Value(v) => {
+                let ok = match self.a.values.get(v as usize) {
+                    Some(vp) => match self.a.datatypes.get(vp.datatype as usize) {
+                        Some(dt) => dt.equal(s, &vp.value, &|x| self.resolve_prefix(x)),
+                        None => false,
+                    },
+                    None => false,
+                };
+                if ok { EMPTY } else { NOT_ALLOWED }
+            }
+            Pat::Data(dt, except) => {
+                let ok = self
+                    .a
+                    .datatypes
+                    .get(dt as usize)
+                    .is_some_and(|d| d.allows(s, &|x| self.resolve_prefix(x)));
+                let excluded = match except {
+                    Some(e) if ok => self.value_match(e, s),
+                    _ => false,
+                };
+                if ok && !excluded { EMPTY } else { NOT_ALLOWED }
+            }
+            Pat::List(x) => {
+                let mut cur = x;
+                for tok in s.split([' ', '\t', '\n', '\r']).filter(|t| !t.is_empty()) {
+                    cur = self.text(cur, tok);
+                    if cur == NOT_ALLOWED {
+                        break;
+                    }
+                }
+                if self.a.nullable(cur) { EMPTY } else { NOT_ALLOWED }
+            }
+            _ => NOT_ALLOWED,
+        };
+        if memo {
+            self.text_memo.insert((p, s.to_string()), r);
+        }
+        r
+    }
+
+    fn end(&mut self, p: PatId, lenient: bool) -> PatId {
+        if !lenient && let Some(&r) = self.end_memo.get(&p) {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::Choice(x, y) => {
+                let dx = self.end(x, lenient);
+                let dy = self.end(y, lenient);
+                self.a.choice(dx, dy)
+            }
+            Pat::After(x, y) => {
+                if lenient || self.a.nullable(x) {
+                    y
+                } else {
+                    NOT_ALLOWED
+                }
+            }
+            _ => NOT_ALLOWED,
+        };
+        if !lenient {
+            self.end_memo.insert(p, r);
+        }
+        r
+    }
+
+    /// Names of elements that could start here (for messages).
+    fn expected_elements(&mut self, p: PatId) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) || out.len() > 64 {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Element(e) => {
+                    if let Some(nc) = self
+                        .a
+                        .elements
+                        .get(e as usize)
+                        .and_then(|i| self.a.name_class(i.nc))
+                    {
+                        out.push(nc.describe());
+                    }
+                }
+                Pat::Choice(x, y) | Pat::Interleave(x, y) => {
+                    stack.push(x);
+                    stack.push(y);
+                }
+                Pat::Group(x, y) => {
+                    stack.push(x);
+                    if self.a.nullable(x) {
+                        stack.push(y);
+                    }
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out.truncate(MAX_EXPECTED);
+        out
+    }
+
+    /// Contents of every element pattern of the schema that allows this name.
+    fn recovery_content(&mut self, name: u32) -> PatId {
+        let mut acc = NOT_ALLOWED;
+        let n = self.a.elements.len();
+        for i in 0..n {
+            let (nc, content) = match self.a.elements.get(i) {
+                Some(e) => (e.nc, e.content),
+                None => continue,
+            };
+            if content != self.any_content && self.nc_contains(nc, name) {
+                acc = self.a.choice(acc, content);
+            }
+        }
+        if acc == NOT_ALLOWED {
+            self.any_content
+        } else {
+            acc
+        }
+    }
+
+    fn flush_text(&mut self, p: PatId, frame: &mut Frame, report: &mut Report) -> PatId {
+        if frame.text.is_empty() || is_ws(&frame.text) {
+            frame.text.clear();
+            return p;
+        }
+        let d = self.text(p, &frame.text);
+        let r = if d == NOT_ALLOWED {
+            let mut t: String = frame.text.trim().chars().take(40).collect();
+            if frame.text.trim().chars().count() > 40 {
+                t.push('…');
+            }
+            report.push(
+                Diagnostic::error(codes::TEXT_NOT_ALLOWED, format!("text not allowed here: \"{t}\""))
+                    .with_span(frame.text_span),
+            );
+            p
+        } else {
+            d
+        };
+        frame.text.clear();
+        r
+    }
+
+    /// Validates one document; well-formedness errors end the run with one diagnostic.
+    pub fn validate(&mut self, text: &str) -> Report {
+        let mut report = Report::new();
+        let mut reader = XmlReader::new(text);
+        let mut p = self.start;
+        let mut frames: Vec<Frame> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        self.bindings.clear();
+        let mut binding_marks: Vec<usize> = Vec::new();
+        loop {
+            let ev = match reader.next_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => break,
+                Err(d) => {
+                    report.push(d);
+                    return report;
+                }
+            };
+            match ev {
+                Event::Start {
+                    ns,
+                    local,
+                    qname,
+                    attrs,
+                    bindings,
+                    span,
+                } => {
+                    if let Some(f) = frames.last_mut() {
+                        let mut f2 = Frame {
+                            had_child: true,
+                            text: std::mem::take(&mut f.text),
+                            text_span: f.text_span,
+                        };
+                        p = self.flush_text(p, &mut f2, &mut report);
+                        f.had_child = true;
+                    }
+                    binding_marks.push(self.bindings.len());
+                    self.bindings.extend(bindings);
+                    let at = Span::new(span.end.saturating_sub(1), span.end);
+                    let name = self.name_id(&ns, &local);
+                    let mut q = self.open(p, name);
+                    if q == NOT_ALLOWED {
+                        let expected = self.expected_elements(p);
+                        let what = if frames.is_empty() {
+                            format!("element \"{qname}\" is not allowed as the root element")
+                        } else {
+                            format!(
+                                "element \"{qname}\" not allowed here{}",
+                                names.last().map(|n| format!(" in \"{n}\"")).unwrap_or_default()
+                            )
+                        };
+                        report.push(
+                            Diagnostic::error(codes::ELEMENT_NOT_ALLOWED, what)
+                                .with_span(at)
+                                .with_expected(expected),
+                        );
+                        let c = self.recovery_content(name);
+                        q = self.a.after(c, p);
+                    }
+                    for att in &attrs {
+                        let an = self.name_id(&att.ns, &att.local);
+                        let r = self.att(q, an, &att.value, true);
+                        if r == NOT_ALLOWED {
+                            let named = self.att(q, an, &att.value, false);
+                            let (code, msg) = if named == NOT_ALLOWED {
+                                (
+                                    codes::ATTRIBUTE_NOT_ALLOWED,
+                                    format!("attribute \"{}\" not allowed on element \"{qname}\"", att.qname),
+                                )
+                            } else {
+                                (
+                                    codes::ATTRIBUTE_VALUE_INVALID,
+                                    format!(
+                                        "value \"{}\" of attribute \"{}\" is invalid on element \"{qname}\"",
+                                        att.value, att.qname
+                                    ),
+                                )
+                            };
+                            report.push(Diagnostic::error(code, msg).with_span(at));
+                            if named != NOT_ALLOWED {
+                                q = named;
+                            }
+                        } else {
+                            q = r;
+                        }
+                    }
+                    let mut c = self.close(q, false);
+                    if c == NOT_ALLOWED {
+                        report.push(
+                            Diagnostic::error(
+                                codes::ATTRIBUTE_MISSING,
+                                format!("element \"{qname}\" is missing required attributes"),
+                            )
+                            .with_span(at),
+                        );
+                        c = self.close(q, true);
+                    }
+                    p = c;
+                    frames.push(Frame {
+                        had_child: false,
+                        text: String::new(),
+                        text_span: span,
+                    });
+                    names.push(qname);
+                }
+                Event::Text { text, span } => {
+                    if let Some(f) = frames.last_mut() {
+                        if f.text.is_empty() {
+                            f.text_span = span;
+                        } else {
+                            f.text_span = Span::new(f.text_span.start, span.end);
+                        }
+                        f.text.push_str(&text);
+                    }
+                }
+                Event::End { span, .. } => {
+                    let Some(mut f) = frames.pop() else { continue };
+                    let qname = names.pop().unwrap_or_default();
+                    if !f.had_child {
+                        let t = std::mem::take(&mut f.text);
+                        let d = self.text(p, &t);
+                        if is_ws(&t) {
+                            p = self.a.choice(p, d);
+                        } else if d == NOT_ALLOWED {
+                            f.text = t;
+                            p = self.flush_text(p, &mut f, &mut report);
+                        } else {
+                            p = d;
+                        }
+                    } else {
+                        p = self.flush_text(p, &mut f, &mut report);
+                    }
+                    let mut e = self.end(p, false);
+                    if e == NOT_ALLOWED {
+                        let expected = self.expected_elements(p);
+                        let msg = if expected.is_empty() {
+                            format!("element \"{qname}\" is incomplete")
+                        } else {
+                            format!("element \"{qname}\" is incomplete: missing required content")
+                        };
+                        report.push(
+                            Diagnostic::error(codes::CONTENT_INCOMPLETE, msg)
+                                .with_span(span)
+                                .with_expected(expected),
+                        );
+                        e = self.end(p, true);
+                    }
+                    p = e;
+                    if let Some(m) = binding_marks.pop() {
+                        self.bindings.truncate(m);
+                    }
+                }
+            }
+        }
+        report
+    }
+}
+
+/// Validates `text` against `schema` (convenience for one document).
+pub fn validate_str(schema: &Schema, text: &str) -> Report {
+    Validator::new(schema).validate(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Resolver, compile_rng};
+    use std::path::{Path, PathBuf};
+
+    struct NoFiles;
+    impl Resolver for NoFiles {
+        fn resolve(&mut self, _: &Path, h: &str) -> Result<(PathBuf, String), String> {
+            Err(h.to_string())
+        }
+    }
+
+    fn schema(s: &str) -> Schema {
+        match compile_rng(s, Path::new("t.rng"), &mut NoFiles) {
+            Ok(s) => s,
+            Err(e) => panic!("{}", e.to_short()),
+        }
+    }
+
+    const RNG: &str = r#"<grammar xmlns="http://relaxng.org/ns/structure/1.0" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+      <start><ref name="a"/></start>
+      <define name="a"><element name="a"><optional><attribute name="n"><data type="integer"/></attribute></optional>
+        <zeroOrMore><choice><ref name="a"/><element name="b"><text/></element></choice></zeroOrMore></element></define>
+    </grammar>"#;
+
+    #[test]
+    fn valid_and_invalid() {
+        let s = schema(RNG);
+        let mut v = Validator::new(&s);
+        assert!(!v.validate("<a n='3'><b>x</b><a/></a>").has_errors());
+        let r = v.validate("<a n='x'><c/></a>");
+        let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, vec![codes::ATTRIBUTE_VALUE_INVALID, codes::ELEMENT_NOT_ALLOWED]);
+        let r = v.validate("<a>text</a>");
+        assert_eq!(r.diagnostics[0].code, codes::TEXT_NOT_ALLOWED);
+        let r = v.validate("<a><b>");
+        assert_eq!(r.diagnostics[0].code, codes::NOT_WELL_FORMED);
+    }
+
+    #[test]
+    fn deep_nesting() {
+        let s = schema(RNG);
+        let n = 100_000;
+        let doc = format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(!validate_str(&s, &doc).has_errors());
+    }
+}
