@@ -55,7 +55,7 @@ fn first_element<'a, 'i>(n: roxmltree::Node<'a, 'i>) -> Option<roxmltree::Node<'
     n.children().find(|c| c.is_element())
 }
 
-const DII: &str = "<&#xE14;&#xE35;/>";
+const DII: &str = "<\u{E14}\u{E35}/>";
 
 fn write_resources(text: &str, n: roxmltree::Node, dir: &Path) {
     for c in n.children().filter(|c| c.is_element()) {

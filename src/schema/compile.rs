@@ -378,8 +378,37 @@ impl Checker<'_> {
     }
 }
 
+/// §4.17–§4.18: every reference, reachable or not, names a definition of its grammar.
+fn check_refs(parsed: &Parsed, ast: &Ast) -> Result<(), Error> {
+    let mut stack = vec![ast];
+    while let Some(a) = stack.pop() {
+        match a {
+            Ast::Ref(scope, name, loc) => {
+                if !parsed.def_index.contains_key(&(*scope, name.clone())) {
+                    return Err(err(
+                        *loc,
+                        "schema/undefined-ref",
+                        format!("reference to undefined pattern '{name}'"),
+                    ));
+                }
+            }
+            Ast::Element(_, c, _) | Ast::Attribute(_, c, _) | Ast::OneOrMore(c) | Ast::List(c) => {
+                stack.push(c)
+            }
+            Ast::Data(_, Some(c), _) => stack.push(c),
+            Ast::Group(v) | Ast::Interleave(v) | Ast::Choice(v) => stack.extend(v.iter()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Compiles a parsed schema: the arena and the start pattern.
 pub fn compile(parsed: &Parsed) -> Result<(Arena, PatId), Error> {
+    check_refs(parsed, &parsed.top)?;
+    for (d, _) in &parsed.defs {
+        check_refs(parsed, d)?;
+    }
     let mut c = Compiler {
         parsed,
         arena: Arena::new(),
@@ -390,9 +419,6 @@ pub fn compile(parsed: &Parsed) -> Result<(Arena, PatId), Error> {
     c.arena.datatypes = parsed.datatypes.clone();
     c.arena.values = parsed.values.clone();
     let start = c.ast(&parsed.top)?;
-    for (id, (_, loc)) in parsed.defs.iter().enumerate() {
-        c.def(id, *loc)?;
-    }
     while let Some((e, ast)) = c.work.pop() {
         let content = c.ast(ast)?;
         c.arena.set_content(e, content);
