@@ -187,9 +187,7 @@ impl LineIndex {
             return "";
         };
         let end = self.starts.get(line).map(|e| e - 1).unwrap_or(text.len());
-        text.get(start..end)
-            .unwrap_or("")
-            .trim_end_matches('\r')
+        text.get(start..end).unwrap_or("").trim_end_matches('\r')
     }
 }
 
@@ -229,7 +227,10 @@ mod tests {
         let text = "x\nyz";
         let idx = LineIndex::new(text);
         let d = Diagnostic::warning("t/x", "bad").with_span(Span::new(3, 4));
-        assert_eq!(format_short("f.txt", text, &idx, &d), "f.txt:2:2: warning: bad");
+        assert_eq!(
+            format_short("f.txt", text, &idx, &d),
+            "f.txt:2:2: warning: bad"
+        );
     }
 
     #[test]

@@ -7,9 +7,9 @@
 //! diagnostics. This file only declares the modules.
 
 pub mod diag;
-pub mod source;
-pub mod xml;
 pub mod schema;
+pub mod source;
 pub mod validate;
+pub mod xml;
 
 pub mod cli;

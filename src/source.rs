@@ -108,14 +108,26 @@ mod tests {
     #[test]
     fn refuses_latin1_with_offset() {
         let err = decode_text(b"abc\xE9def").unwrap_err();
-        assert_eq!(err, DecodeError::NotUtf8 { offset: 3, byte: 0xE9 });
+        assert_eq!(
+            err,
+            DecodeError::NotUtf8 {
+                offset: 3,
+                byte: 0xE9
+            }
+        );
         assert!(err.to_string().contains("byte offset 3"));
     }
 
     #[test]
     fn offset_counts_the_bom() {
         let err = decode_text(b"\xEF\xBB\xBFab\xFF").unwrap_err();
-        assert_eq!(err, DecodeError::NotUtf8 { offset: 5, byte: 0xFF });
+        assert_eq!(
+            err,
+            DecodeError::NotUtf8 {
+                offset: 5,
+                byte: 0xFF
+            }
+        );
     }
 
     #[test]

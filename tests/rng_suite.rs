@@ -233,7 +233,11 @@ fn spectest_through_binary() {
     let cases = split_suite(&text, tmp.path());
     let bin = env!("CARGO_BIN_EXE_teikit");
     let mut checked = 0;
-    for case in cases.iter().filter(|c| c.correct && c.instances.len() >= 2).take(5) {
+    for case in cases
+        .iter()
+        .filter(|c| c.correct && c.instances.len() >= 2)
+        .take(5)
+    {
         let schema = case.dir.join("c.rng");
         for (inst, valid) in &case.instances {
             let out = Command::new(bin)
@@ -244,8 +248,15 @@ fn spectest_through_binary() {
                 .arg("short")
                 .arg(inst)
                 .output();
-            let Ok(out) = out else { panic!("cannot run teikit") };
-            assert_eq!(out.status.code(), Some(if *valid { 0 } else { 1 }), "{}", inst.display());
+            let Ok(out) = out else {
+                panic!("cannot run teikit")
+            };
+            assert_eq!(
+                out.status.code(),
+                Some(if *valid { 0 } else { 1 }),
+                "{}",
+                inst.display()
+            );
             checked += 1;
         }
     }
@@ -255,7 +266,9 @@ fn spectest_through_binary() {
             .arg("check")
             .arg(case.dir.join("i.rng"))
             .output();
-        let Ok(out) = out else { panic!("cannot run teikit") };
+        let Ok(out) = out else {
+            panic!("cannot run teikit")
+        };
         assert_eq!(out.status.code(), Some(3), "{}", case.id);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("i.rng:"), "error names file:line:col: {err}");

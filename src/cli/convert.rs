@@ -11,6 +11,9 @@ pub struct ConvertArgs {
 }
 
 pub fn run(args: ConvertArgs) -> i32 {
-    eprintln!("teikit convert {}: not yet available", args.source.display());
+    eprintln!(
+        "teikit convert {}: not yet available",
+        args.source.display()
+    );
     exit::USAGE
 }

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 mod convert;
 pub mod io;
+mod schema;
+mod validate;
 
 /// Exit codes of the contract: with several outcomes, the highest wins.
 pub mod exit {
@@ -36,6 +38,10 @@ struct Cli {
 enum Command {
     /// Convert a plain-text archival document (Wilson Center export layout) to a TEI P5 edition.
     Convert(convert::ConvertArgs),
+    /// Check documents for well-formedness and validity against RELAX NG schemas.
+    Validate(validate::ValidateArgs),
+    /// Check or convert schemas.
+    Schema(schema::SchemaArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -55,5 +61,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Convert(args) => convert::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }

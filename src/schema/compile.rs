@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::Loc;
 use super::parse::{Ast, Error, Parsed};
-use super::pattern::{Arena, ElemId, EMPTY, NOT_ALLOWED, NcId, Pat, PatId, TEXT};
+use super::pattern::{Arena, EMPTY, ElemId, NOT_ALLOWED, NcId, Pat, PatId, TEXT};
 use crate::diag::{Diagnostic, Span};
 
 #[derive(Clone, Copy)]
@@ -210,7 +210,14 @@ impl Checker<'_> {
                 if cx.except || cx.start {
                     return Err(bad("oneOrMore", ctxname(cx)));
                 }
-                self.path(c, Cx { one_or_more: true, ..cx }, at)?;
+                self.path(
+                    c,
+                    Cx {
+                        one_or_more: true,
+                        ..cx
+                    },
+                    at,
+                )?;
             }
             Pat::Group(a, b) | Pat::Interleave(a, b) => {
                 let il = matches!(self.arena.get(p), Pat::Interleave(..));
@@ -309,7 +316,14 @@ impl Checker<'_> {
     }
 
     /// §7.3 (attributes of both operands) and §7.4 (elements and text of interleave operands).
-    fn overlap(&mut self, p: PatId, a: PatId, b: PatId, il: bool, fallback: Loc) -> Result<(), Error> {
+    fn overlap(
+        &mut self,
+        p: PatId,
+        a: PatId,
+        b: PatId,
+        il: bool,
+        fallback: Loc,
+    ) -> Result<(), Error> {
         let at = self.loc(p, fallback);
         let (xa, xb) = (self.attrs_of(a), self.attrs_of(b));
         for i in &xa {
@@ -328,17 +342,25 @@ impl Checker<'_> {
         if il {
             let ((ea, ta), (eb, tb)) = (self.elems_of(a), self.elems_of(b));
             if ta && tb {
-                return Err(err(at, "schema/interleave", "text in both operands of interleave (RELAX NG §7.4)"));
+                return Err(err(
+                    at,
+                    "schema/interleave",
+                    "text in both operands of interleave (RELAX NG §7.4)",
+                ));
             }
             for i in &ea {
                 for j in &eb {
-                    if let (Some(m), Some(n)) = (self.arena.name_class(*i), self.arena.name_class(*j))
+                    if let (Some(m), Some(n)) =
+                        (self.arena.name_class(*i), self.arena.name_class(*j))
                         && m.overlaps(n)
                     {
                         return Err(err(
                             at,
                             "schema/interleave",
-                            format!("element {} in both operands of interleave (RELAX NG §7.4)", m.describe()),
+                            format!(
+                                "element {} in both operands of interleave (RELAX NG §7.4)",
+                                m.describe()
+                            ),
                         ));
                     }
                 }
@@ -352,7 +374,9 @@ impl Checker<'_> {
         if let Some(v) = self.ct.get(&p) {
             return *v;
         }
-        let groupable = |a: Ct, b: Ct| a == Ct::Empty || b == Ct::Empty || (a == Ct::Complex && b == Ct::Complex);
+        let groupable = |a: Ct, b: Ct| {
+            a == Ct::Empty || b == Ct::Empty || (a == Ct::Complex && b == Ct::Complex)
+        };
         let v = match self.arena.get(p) {
             Pat::Empty | Pat::NotAllowed | Pat::After(..) => Some(Ct::Empty),
             Pat::Text | Pat::Element(_) => Some(Ct::Complex),
@@ -437,7 +461,14 @@ pub fn compile(parsed: &Parsed) -> Result<(Arena, PatId), Error> {
             elems: HashMap::new(),
             ct: HashMap::new(),
         };
-        ck.path(start, Cx { start: true, ..Cx::default() }, top_loc)?;
+        ck.path(
+            start,
+            Cx {
+                start: true,
+                ..Cx::default()
+            },
+            top_loc,
+        )?;
         // Elements reachable from start.
         let mut todo = vec![start];
         let mut seen_p = HashSet::new();

@@ -229,7 +229,13 @@ fn collapse(s: &str) -> String {
 
 fn replace_ws(s: &str) -> String {
     s.chars()
-        .map(|c| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\t' | '\n' | '\r') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -337,28 +343,63 @@ impl Datatype {
         let k = self.kind;
         let stringy = matches!(
             k,
-            String | NormalizedString | Token | Language | Name | NCName | NmToken | Id | IdRef
-                | Entity | AnyUri | QName | Notation | HexBinary | Base64Binary | NmTokens
-                | IdRefs | Entities
+            String
+                | NormalizedString
+                | Token
+                | Language
+                | Name
+                | NCName
+                | NmToken
+                | Id
+                | IdRef
+                | Entity
+                | AnyUri
+                | QName
+                | Notation
+                | HexBinary
+                | Base64Binary
+                | NmTokens
+                | IdRefs
+                | Entities
         );
         let ordered = matches!(
             k,
-            Decimal | Integer | Float | Double | Duration | DateTime | Date | Time | GYear
-                | GYearMonth | GMonth | GMonthDay | GDay
+            Decimal
+                | Integer
+                | Float
+                | Double
+                | Duration
+                | DateTime
+                | Date
+                | Time
+                | GYear
+                | GYearMonth
+                | GMonth
+                | GMonthDay
+                | GDay
         );
         let num = |v: &str| -> Result<usize, std::string::String> {
-            v.trim()
-                .parse::<usize>()
-                .map_err(|_| format!("value '{v}' of parameter '{p}' is not a non-negative integer"))
+            v.trim().parse::<usize>().map_err(|_| {
+                format!("value '{v}' of parameter '{p}' is not a non-negative integer")
+            })
         };
-        let bad = || format!("parameter '{p}' is not allowed for datatype '{}'", self.name);
+        let bad = || {
+            format!(
+                "parameter '{p}' is not allowed for datatype '{}'",
+                self.name
+            )
+        };
         let bound = |v: &str| -> Result<Value, std::string::String> {
             let base = Datatype {
                 facets: Vec::new(),
                 ..self.clone()
             };
-            base.value(v, &|_| None)
-                .ok_or_else(|| format!("value '{v}' of parameter '{p}' is not a valid '{}'", self.name))
+            base.value(v, &|_| None).ok_or_else(|| {
+                format!(
+                    "value '{v}' of parameter '{p}' is not a valid '{}'",
+                    self.name
+                )
+            })
         };
         Ok(match p {
             "length" if stringy => Facet::Length(num(v)?),
@@ -442,8 +483,11 @@ impl Datatype {
             }
             NmTokens | IdRefs | Entities => {
                 let t = collapse(s);
-                let items: Vec<std::string::String> =
-                    t.split(' ').filter(|x| !x.is_empty()).map(str::to_string).collect();
+                let items: Vec<std::string::String> = t
+                    .split(' ')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect();
                 let ok = !items.is_empty()
                     && items.iter().all(|x| match self.kind {
                         NmTokens => x.chars().all(crate::xml::is_name_char),
@@ -540,10 +584,16 @@ impl Datatype {
                     _ => true,
                 },
                 Facet::MinInclusive(b) => {
-                    matches!(v.partial_cmp_value(b), Some(Ordering::Greater | Ordering::Equal))
+                    matches!(
+                        v.partial_cmp_value(b),
+                        Some(Ordering::Greater | Ordering::Equal)
+                    )
                 }
                 Facet::MaxInclusive(b) => {
-                    matches!(v.partial_cmp_value(b), Some(Ordering::Less | Ordering::Equal))
+                    matches!(
+                        v.partial_cmp_value(b),
+                        Some(Ordering::Less | Ordering::Equal)
+                    )
                 }
                 Facet::MinExclusive(b) => matches!(v.partial_cmp_value(b), Some(Ordering::Greater)),
                 Facet::MaxExclusive(b) => matches!(v.partial_cmp_value(b), Some(Ordering::Less)),
@@ -865,7 +915,10 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    let chars: Vec<u8> = s.bytes().filter(|b| *b != b' ' && !matches!(b, b'\t' | b'\n' | b'\r')).collect();
+    let chars: Vec<u8> = s
+        .bytes()
+        .filter(|b| *b != b' ' && !matches!(b, b'\t' | b'\n' | b'\r'))
+        .collect();
     if chars.len() % 4 != 0 {
         return None;
     }
@@ -939,16 +992,26 @@ mod tests {
     #[test]
     fn facets_and_equality() {
         let p = |k: &str, v: &str| (k.to_string(), v.to_string());
-        let Ok(d) = Datatype::new(XSD_LIB, "integer", &[p("minInclusive", "1"), p("maxExclusive", "10")]) else {
+        let Ok(d) = Datatype::new(
+            XSD_LIB,
+            "integer",
+            &[p("minInclusive", "1"), p("maxExclusive", "10")],
+        ) else {
             panic!()
         };
         assert!(d.allows("9", &|_| None));
         assert!(!d.allows("10", &|_| None));
-        let Some(v) = d.value("3", &|_| None) else { panic!() };
+        let Some(v) = d.value("3", &|_| None) else {
+            panic!()
+        };
         assert!(d.equal("+03", &v, &|_| None));
         assert!(Datatype::new(XSD_LIB, "string", &[p("totalDigits", "3")]).is_err());
         assert!(Datatype::new("", "string", &[p("length", "3")]).is_err());
-        let Ok(s) = Datatype::new(XSD_LIB, "string", &[p("pattern", "[a-c]+"), p("maxLength", "2")]) else {
+        let Ok(s) = Datatype::new(
+            XSD_LIB,
+            "string",
+            &[p("pattern", "[a-c]+"), p("maxLength", "2")],
+        ) else {
             panic!()
         };
         assert!(s.allows("ab", &|_| None));

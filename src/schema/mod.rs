@@ -60,7 +60,12 @@ impl SchemaError {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "-".into());
-        crate::diag::format_short(&path, &self.text, &LineIndex::new(&self.text), &self.diagnostic)
+        crate::diag::format_short(
+            &path,
+            &self.text,
+            &LineIndex::new(&self.text),
+            &self.diagnostic,
+        )
     }
 }
 
@@ -76,15 +81,23 @@ pub struct FsResolver;
 
 impl Resolver for FsResolver {
     fn resolve(&mut self, base_dir: &Path, href: &str) -> Result<(PathBuf, String), String> {
-        let local = href.strip_prefix("file://").or_else(|| href.strip_prefix("file:")).unwrap_or(href);
+        let local = href
+            .strip_prefix("file://")
+            .or_else(|| href.strip_prefix("file:"))
+            .unwrap_or(href);
         if let Some((scheme, _)) = local.split_once(':')
             && scheme.len() > 1
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         {
-            return Err(format!("'{href}' is not a local file; only local files are read"));
+            return Err(format!(
+                "'{href}' is not a local file; only local files are read"
+            ));
         }
         let path = base_dir.join(local);
-        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
         let text = crate::source::decode_text(&bytes)
             .map_err(|e| format!("cannot decode '{}': {e:?}", path.display()))?;
         Ok((path, text))
@@ -92,7 +105,11 @@ impl Resolver for FsResolver {
 }
 
 /// Compiles a schema in XML syntax from its text; `path` names it and anchors relative hrefs.
-pub fn compile_rng(text: &str, path: &Path, resolver: &mut dyn Resolver) -> Result<Schema, SchemaError> {
+pub fn compile_rng(
+    text: &str,
+    path: &Path,
+    resolver: &mut dyn Resolver,
+) -> Result<Schema, SchemaError> {
     // Schema processing recurses over the schema's nesting (bounded by the parser); it runs on
     // a thread with a large stack so that the bound, not the platform's default, decides.
     let joined = std::thread::scope(|s| {
@@ -115,7 +132,11 @@ pub fn compile_rng(text: &str, path: &Path, resolver: &mut dyn Resolver) -> Resu
 
 const STACK: usize = 512 << 20;
 
-fn compile_rng_here(text: &str, path: &Path, resolver: &mut dyn Resolver) -> Result<Schema, SchemaError> {
+fn compile_rng_here(
+    text: &str,
+    path: &Path,
+    resolver: &mut dyn Resolver,
+) -> Result<Schema, SchemaError> {
     let main = SchemaFile {
         path: path.to_path_buf(),
         text: text.to_string(),
@@ -155,7 +176,10 @@ pub fn load_rng(path: &Path) -> Result<Schema, SchemaError> {
     let text = crate::source::decode_text(&bytes).map_err(|e| SchemaError {
         path: Some(path.to_path_buf()),
         text: String::new(),
-        diagnostic: Diagnostic::error("schema/not-well-formed", format!("cannot decode schema: {e:?}")),
+        diagnostic: Diagnostic::error(
+            "schema/not-well-formed",
+            format!("cannot decode schema: {e:?}"),
+        ),
         not_found: false,
     })?;
     compile_rng(&text, path, &mut FsResolver)
@@ -178,7 +202,8 @@ mod tests {
 
     #[test]
     fn correct_and_incorrect() {
-        let ok = r#"<element name="a" xmlns="http://relaxng.org/ns/structure/1.0"><text/></element>"#;
+        let ok =
+            r#"<element name="a" xmlns="http://relaxng.org/ns/structure/1.0"><text/></element>"#;
         assert!(compile(ok).is_ok());
         let loop_ = r#"<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="x"/></start><define name="x"><ref name="x"/></define></grammar>"#;
         assert!(compile(loop_).is_err());

@@ -108,7 +108,9 @@ fn trim(s: &str) -> &str {
     s.trim_matches([' ', '\t', '\n', '\r'])
 }
 
-fn rng_children<'a, 'i>(n: roxmltree::Node<'a, 'i>) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
+fn rng_children<'a, 'i>(
+    n: roxmltree::Node<'a, 'i>,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
     n.children()
         .filter(|c| c.is_element() && c.tag_name().namespace() == Some(RNG_NS))
 }
@@ -150,20 +152,41 @@ fn is_valid_uri_chars(s: &str) -> bool {
 }
 
 impl<'r> Parser<'r> {
-    fn load(&mut self, base_dir: &Path, href: &str, file: usize, span: Span) -> Result<usize, Error> {
+    fn load(
+        &mut self,
+        base_dir: &Path,
+        href: &str,
+        file: usize,
+        span: Span,
+    ) -> Result<usize, Error> {
         let href = trim(href);
         if href.contains('#') {
-            return Err(err(file, span, "schema/href-fragment", format!("href '{href}' must not have a fragment identifier")));
+            return Err(err(
+                file,
+                span,
+                "schema/href-fragment",
+                format!("href '{href}' must not have a fragment identifier"),
+            ));
         }
         if !is_valid_uri_chars(href) {
-            return Err(err(file, span, "schema/href-invalid", format!("href '{href}' is not a valid URI")));
+            return Err(err(
+                file,
+                span,
+                "schema/href-invalid",
+                format!("href '{href}' is not a valid URI"),
+            ));
         }
         let (path, text) = self
             .resolver
             .resolve(base_dir, href)
             .map_err(|m| err(file, span, "schema/not-found", m))?;
         if self.open_files.contains(&path) {
-            return Err(err(file, span, "schema/include-loop", format!("'{}' includes itself", path.display())));
+            return Err(err(
+                file,
+                span,
+                "schema/include-loop",
+                format!("'{}' includes itself", path.display()),
+            ));
         }
         self.files.push(SchemaFile { path, text });
         Ok(self.files.len() - 1)
@@ -188,7 +211,12 @@ impl<'r> Parser<'r> {
             let pos = e.pos();
             let idx = crate::diag::LineIndex::new(&text);
             let off = offset_of(&text, &idx, pos.row as usize, pos.col as usize);
-            err(file, Span::at(off), "schema/not-well-formed", format!("schema is not well-formed XML: {e}"))
+            err(
+                file,
+                Span::at(off),
+                "schema/not-well-formed",
+                format!("schema is not well-formed XML: {e}"),
+            )
         })?;
         self.open_files.push(path);
         let r = f(self, doc.root_element());
@@ -200,12 +228,32 @@ impl<'r> Parser<'r> {
         for a in n.attributes() {
             match a.namespace() {
                 None => {
-                    if !allowed.contains(&a.name()) && a.name() != "ns" && a.name() != "datatypeLibrary" {
-                        return Err(err(ctx.file, span_of(n), "schema/unexpected-attribute", format!("attribute '{}' is not allowed on <{}>", a.name(), n.tag_name().name())));
+                    if !allowed.contains(&a.name())
+                        && a.name() != "ns"
+                        && a.name() != "datatypeLibrary"
+                    {
+                        return Err(err(
+                            ctx.file,
+                            span_of(n),
+                            "schema/unexpected-attribute",
+                            format!(
+                                "attribute '{}' is not allowed on <{}>",
+                                a.name(),
+                                n.tag_name().name()
+                            ),
+                        ));
                     }
                 }
                 Some(RNG_NS) => {
-                    return Err(err(ctx.file, span_of(n), "schema/unexpected-attribute", format!("attribute '{}' in the RELAX NG namespace is not allowed", a.name())));
+                    return Err(err(
+                        ctx.file,
+                        span_of(n),
+                        "schema/unexpected-attribute",
+                        format!(
+                            "attribute '{}' in the RELAX NG namespace is not allowed",
+                            a.name()
+                        ),
+                    ));
                 }
                 Some(_) => {}
             }
@@ -216,7 +264,12 @@ impl<'r> Parser<'r> {
     fn check_no_text(&self, n: roxmltree::Node, ctx: &Ctx) -> Result<(), Error> {
         for c in n.children() {
             if c.is_text() && !is_ws(c.text().unwrap_or("")) {
-                return Err(err(ctx.file, span_of(n), "schema/unexpected-text", format!("text is not allowed in <{}>", n.tag_name().name())));
+                return Err(err(
+                    ctx.file,
+                    span_of(n),
+                    "schema/unexpected-text",
+                    format!("text is not allowed in <{}>", n.tag_name().name()),
+                ));
             }
         }
         Ok(())
@@ -227,7 +280,12 @@ impl<'r> Parser<'r> {
         let mut c = ctx.clone();
         c.depth += 1;
         if c.depth > MAX_DEPTH {
-            return Err(err(ctx.file, span_of(n), "schema/too-deep", "schema nests too deeply"));
+            return Err(err(
+                ctx.file,
+                span_of(n),
+                "schema/too-deep",
+                "schema nests too deeply",
+            ));
         }
         if let Some(ns) = n.attribute("ns") {
             c.ns = ns.to_string();
@@ -235,7 +293,12 @@ impl<'r> Parser<'r> {
         if let Some(dl) = n.attribute("datatypeLibrary") {
             let dl = trim(dl);
             if !valid_dtlib(dl) {
-                return Err(err(ctx.file, span_of(n), "schema/bad-datatype-library", format!("datatypeLibrary '{dl}' is not an absolute URI")));
+                return Err(err(
+                    ctx.file,
+                    span_of(n),
+                    "schema/bad-datatype-library",
+                    format!("datatypeLibrary '{dl}' is not an absolute URI"),
+                ));
             }
             c.dtlib = dl.to_string();
         }
@@ -262,7 +325,12 @@ impl<'r> Parser<'r> {
     fn one_or_group(&mut self, n: roxmltree::Node, ctx: &Ctx) -> Result<Ast, Error> {
         let mut ps = self.children_patterns(n, ctx)?;
         match ps.len() {
-            0 => Err(err(ctx.file, span_of(n), "schema/missing-pattern", format!("<{}> needs at least one pattern", n.tag_name().name()))),
+            0 => Err(err(
+                ctx.file,
+                span_of(n),
+                "schema/missing-pattern",
+                format!("<{}> needs at least one pattern", n.tag_name().name()),
+            )),
             1 => Ok(ps.pop().unwrap_or(Ast::NotAllowed)),
             _ => Ok(Ast::Group(ps)),
         }
@@ -277,7 +345,12 @@ impl<'r> Parser<'r> {
         };
         let name = n.tag_name().name();
         if n.tag_name().namespace() != Some(RNG_NS) {
-            return Err(err(ctx.file, loc.span, "schema/not-a-pattern", format!("<{name}> is not a RELAX NG pattern")));
+            return Err(err(
+                ctx.file,
+                loc.span,
+                "schema/not-a-pattern",
+                format!("<{name}> is not a RELAX NG pattern"),
+            ));
         }
         let e = |m: String| err(ctx.file, loc.span, "schema/bad-pattern", m);
         Ok(match name {
@@ -313,7 +386,10 @@ impl<'r> Parser<'r> {
                 } else {
                     // §4.16: attributes may not be namespace declarations.
                     if has_xmlns(&nc) {
-                        return Err(e("an attribute cannot be named xmlns or be in the xmlns namespace".into()));
+                        return Err(e(
+                            "an attribute cannot be named xmlns or be in the xmlns namespace"
+                                .into(),
+                        ));
                     }
                     let content = match ps.len() {
                         0 => Ast::Text,
@@ -414,9 +490,14 @@ impl<'r> Parser<'r> {
                         other => return Err(e(format!("<{other}> is not allowed in <data>"))),
                     }
                 }
-                let dt = Datatype::new(&ctx.dtlib, ty, &params).map_err(|m| err(ctx.file, loc.span, "schema/datatype", m))?;
+                let dt = Datatype::new(&ctx.dtlib, ty, &params)
+                    .map_err(|m| err(ctx.file, loc.span, "schema/datatype", m))?;
                 self.datatypes.push(dt);
-                Ast::Data(u32::try_from(self.datatypes.len() - 1).unwrap_or(u32::MAX), except, loc)
+                Ast::Data(
+                    u32::try_from(self.datatypes.len() - 1).unwrap_or(u32::MAX),
+                    except,
+                    loc,
+                )
             }
             "value" => {
                 self.check_attrs(n, &["type"], ctx)?;
@@ -430,7 +511,8 @@ impl<'r> Parser<'r> {
                 if !is_schema_ncname(&ty) {
                     return Err(e("<value> needs an NCName 'type'".into()));
                 }
-                let dt = Datatype::new(&lib, &ty, &[]).map_err(|m| err(ctx.file, loc.span, "schema/datatype", m))?;
+                let dt = Datatype::new(&lib, &ty, &[])
+                    .map_err(|m| err(ctx.file, loc.span, "schema/datatype", m))?;
                 let raw = text_of(n);
                 let default_ns = ctx.ns.clone();
                 let resolve = |p: &str| -> Option<String> {
@@ -441,7 +523,12 @@ impl<'r> Parser<'r> {
                     }
                 };
                 let Some(value) = dt.value(&raw, &resolve) else {
-                    return Err(err(ctx.file, loc.span, "schema/datatype", format!("'{raw}' is not a valid value of datatype '{ty}'")));
+                    return Err(err(
+                        ctx.file,
+                        loc.span,
+                        "schema/datatype",
+                        format!("'{raw}' is not a valid value of datatype '{ty}'"),
+                    ));
                 };
                 self.datatypes.push(dt);
                 let dti = u32::try_from(self.datatypes.len() - 1).unwrap_or(u32::MAX);
@@ -450,7 +537,10 @@ impl<'r> Parser<'r> {
                     raw,
                     value,
                 });
-                Ast::Value(u32::try_from(self.values.len() - 1).unwrap_or(u32::MAX), loc)
+                Ast::Value(
+                    u32::try_from(self.values.len() - 1).unwrap_or(u32::MAX),
+                    loc,
+                )
             }
             "externalRef" => {
                 self.check_attrs(n, &["href"], ctx)?;
@@ -463,7 +553,12 @@ impl<'r> Parser<'r> {
                 let mut sub = ctx.clone();
                 sub.dtlib = String::new();
                 sub.file = file;
-                sub.base_dir = self.files.get(file).and_then(|f| f.path.parent()).map(Path::to_path_buf).unwrap_or_default();
+                sub.base_dir = self
+                    .files
+                    .get(file)
+                    .and_then(|f| f.path.parent())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
                 self.with_file(file, &mut |p, root| p.pattern(root, &sub))?
             }
             "grammar" => {
@@ -481,34 +576,70 @@ impl<'r> Parser<'r> {
         })
     }
 
-    fn grammar_content(&mut self, n: roxmltree::Node, ctx: &Ctx, out: &mut Vec<Component>, in_include: bool) -> Result<(), Error> {
+    fn grammar_content(
+        &mut self,
+        n: roxmltree::Node,
+        ctx: &Ctx,
+        out: &mut Vec<Component>,
+        in_include: bool,
+    ) -> Result<(), Error> {
         self.check_no_text(n, ctx)?;
         for c in rng_children(n) {
             let cc = self.enter(c, ctx)?;
-            let loc = Loc { file: cc.file, span: span_of(c) };
+            let loc = Loc {
+                file: cc.file,
+                span: span_of(c),
+            };
             let combine = match c.attribute("combine").map(trim) {
                 None => None,
                 Some(v @ ("choice" | "interleave")) => Some(v.to_string()),
-                Some(v) => return Err(err(cc.file, loc.span, "schema/bad-combine", format!("combine must be 'choice' or 'interleave', not '{v}'"))),
+                Some(v) => {
+                    return Err(err(
+                        cc.file,
+                        loc.span,
+                        "schema/bad-combine",
+                        format!("combine must be 'choice' or 'interleave', not '{v}'"),
+                    ));
+                }
             };
             match c.tag_name().name() {
                 "start" => {
                     self.check_attrs(c, &["combine"], &cc)?;
                     let ps = self.children_patterns(c, &cc)?;
                     if ps.len() != 1 {
-                        return Err(err(cc.file, loc.span, "schema/bad-start", "<start> takes exactly one pattern"));
+                        return Err(err(
+                            cc.file,
+                            loc.span,
+                            "schema/bad-start",
+                            "<start> takes exactly one pattern",
+                        ));
                     }
                     let ast = ps.into_iter().next().unwrap_or(Ast::NotAllowed);
-                    out.push(Component { kind: CompKind::Start, combine, ast, loc });
+                    out.push(Component {
+                        kind: CompKind::Start,
+                        combine,
+                        ast,
+                        loc,
+                    });
                 }
                 "define" => {
                     self.check_attrs(c, &["name", "combine"], &cc)?;
                     let name = trim(c.attribute("name").unwrap_or(""));
                     if !is_schema_ncname(name) {
-                        return Err(err(cc.file, loc.span, "schema/bad-define", "<define> needs an NCName 'name'"));
+                        return Err(err(
+                            cc.file,
+                            loc.span,
+                            "schema/bad-define",
+                            "<define> needs an NCName 'name'",
+                        ));
                     }
                     let ast = self.one_or_group(c, &cc)?;
-                    out.push(Component { kind: CompKind::Define(name.to_string()), combine, ast, loc });
+                    out.push(Component {
+                        kind: CompKind::Define(name.to_string()),
+                        combine,
+                        ast,
+                        loc,
+                    });
                 }
                 "div" => {
                     self.check_attrs(c, &[], &cc)?;
@@ -521,11 +652,23 @@ impl<'r> Parser<'r> {
                     let mut sub = cc.clone();
                     sub.dtlib = String::new();
                     sub.file = file;
-                    sub.base_dir = self.files.get(file).and_then(|f| f.path.parent()).map(Path::to_path_buf).unwrap_or_default();
+                    sub.base_dir = self
+                        .files
+                        .get(file)
+                        .and_then(|f| f.path.parent())
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default();
                     let mut included = Vec::new();
                     self.with_file(file, &mut |p, root| {
-                        if root.tag_name().namespace() != Some(RNG_NS) || root.tag_name().name() != "grammar" {
-                            return Err(err(file, span_of(root), "schema/include-not-grammar", "an included file must be a <grammar>"));
+                        if root.tag_name().namespace() != Some(RNG_NS)
+                            || root.tag_name().name() != "grammar"
+                        {
+                            return Err(err(
+                                file,
+                                span_of(root),
+                                "schema/include-not-grammar",
+                                "an included file must be a <grammar>",
+                            ));
                         }
                         let rc = p.enter(root, &sub)?;
                         p.check_attrs(root, &[], &rc)?;
@@ -536,24 +679,51 @@ impl<'r> Parser<'r> {
                     // §4.7: overriding components replace those of the included grammar.
                     if own.iter().any(|x| matches!(x.kind, CompKind::Start)) {
                         if !included.iter().any(|x| matches!(x.kind, CompKind::Start)) {
-                            return Err(err(cc.file, loc.span, "schema/include-override", "the include overrides <start> but the included grammar has none"));
+                            return Err(err(
+                                cc.file,
+                                loc.span,
+                                "schema/include-override",
+                                "the include overrides <start> but the included grammar has none",
+                            ));
                         }
                         included.retain(|x| !matches!(x.kind, CompKind::Start));
                     }
                     for o in &own {
                         if let CompKind::Define(name) = &o.kind {
-                            if !included.iter().any(|x| matches!(&x.kind, CompKind::Define(n) if n == name)) {
-                                return Err(err(cc.file, o.loc.span, "schema/include-override", format!("the include overrides '{name}' but the included grammar does not define it")));
+                            if !included
+                                .iter()
+                                .any(|x| matches!(&x.kind, CompKind::Define(n) if n == name))
+                            {
+                                return Err(err(
+                                    cc.file,
+                                    o.loc.span,
+                                    "schema/include-override",
+                                    format!(
+                                        "the include overrides '{name}' but the included grammar does not define it"
+                                    ),
+                                ));
                             }
                         }
                     }
-                    let names: Vec<String> = own.iter().filter_map(|x| match &x.kind { CompKind::Define(n) => Some(n.clone()), _ => None }).collect();
-                    included.retain(|x| !matches!(&x.kind, CompKind::Define(n) if names.contains(n)));
+                    let names: Vec<String> = own
+                        .iter()
+                        .filter_map(|x| match &x.kind {
+                            CompKind::Define(n) => Some(n.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    included
+                        .retain(|x| !matches!(&x.kind, CompKind::Define(n) if names.contains(n)));
                     out.extend(included);
                     out.extend(own);
                 }
                 other => {
-                    return Err(err(cc.file, loc.span, "schema/bad-grammar-content", format!("<{other}> is not allowed in a grammar")));
+                    return Err(err(
+                        cc.file,
+                        loc.span,
+                        "schema/bad-grammar-content",
+                        format!("<{other}> is not allowed in a grammar"),
+                    ));
                 }
             }
         }
@@ -561,7 +731,12 @@ impl<'r> Parser<'r> {
     }
 
     /// §4.17: combines same-named components; records the definitions of the scope.
-    fn finish_grammar(&mut self, scope: usize, comps: Vec<Component>, loc: Loc) -> Result<(), Error> {
+    fn finish_grammar(
+        &mut self,
+        scope: usize,
+        comps: Vec<Component>,
+        loc: Loc,
+    ) -> Result<(), Error> {
         let mut groups: Vec<(String, Vec<Component>)> = Vec::new();
         for c in comps {
             let key = match &c.kind {
@@ -574,20 +749,39 @@ impl<'r> Parser<'r> {
             }
         }
         if !groups.iter().any(|(k, _)| k == START) {
-            return Err(err(loc.file, loc.span, "schema/no-start", "the grammar has no <start>"));
+            return Err(err(
+                loc.file,
+                loc.span,
+                "schema/no-start",
+                "the grammar has no <start>",
+            ));
         }
         for (key, comps) in groups {
             let without = comps.iter().filter(|c| c.combine.is_none()).count();
             let first = comps.first().map(|c| c.loc).unwrap_or(loc);
             if without > 1 {
-                let what = if key == START { "<start>".to_string() } else { format!("'{key}'") };
-                return Err(err(first.file, comps.get(1).map(|c| c.loc.span).unwrap_or(first.span), "schema/duplicate-define", format!("{what} is defined more than once without 'combine'")));
+                let what = if key == START {
+                    "<start>".to_string()
+                } else {
+                    format!("'{key}'")
+                };
+                return Err(err(
+                    first.file,
+                    comps.get(1).map(|c| c.loc.span).unwrap_or(first.span),
+                    "schema/duplicate-define",
+                    format!("{what} is defined more than once without 'combine'"),
+                ));
             }
             let mut method: Option<String> = None;
             for c in &comps {
                 if let Some(m) = c.combine.as_deref() {
                     if method.as_deref().is_some_and(|x| x != m) {
-                        return Err(err(c.loc.file, c.loc.span, "schema/combine-conflict", format!("'{key}' is combined with both choice and interleave")));
+                        return Err(err(
+                            c.loc.file,
+                            c.loc.span,
+                            "schema/combine-conflict",
+                            format!("'{key}' is combined with both choice and interleave"),
+                        ));
                     }
                     method = Some(m.to_string());
                 }
@@ -606,19 +800,35 @@ impl<'r> Parser<'r> {
         Ok(())
     }
 
-    fn qname(&self, n: roxmltree::Node, q: &str, default_ns: &str, ctx: &Ctx) -> Result<NameClass, Error> {
+    fn qname(
+        &self,
+        n: roxmltree::Node,
+        q: &str,
+        default_ns: &str,
+        ctx: &Ctx,
+    ) -> Result<NameClass, Error> {
         let valid = match q.split_once(':') {
             Some((p, l)) => is_schema_ncname(p) && is_schema_ncname(l),
             None => is_schema_ncname(q),
         };
         if !valid {
-            return Err(err(ctx.file, span_of(n), "schema/bad-name", format!("'{q}' is not a QName")));
+            return Err(err(
+                ctx.file,
+                span_of(n),
+                "schema/bad-name",
+                format!("'{q}' is not a QName"),
+            ));
         }
         Ok(match q.split_once(':') {
             Some(("xml", l)) => NameClass::Name(crate::xml::XML_NS.to_string(), l.to_string()),
             Some((p, l)) => {
                 let Some(uri) = n.lookup_namespace_uri(Some(p)) else {
-                    return Err(err(ctx.file, span_of(n), "schema/unbound-prefix", format!("prefix '{p}' is not declared")));
+                    return Err(err(
+                        ctx.file,
+                        span_of(n),
+                        "schema/unbound-prefix",
+                        format!("prefix '{p}' is not declared"),
+                    ));
                 };
                 NameClass::Name(uri.to_string(), l.to_string())
             }
@@ -626,7 +836,12 @@ impl<'r> Parser<'r> {
         })
     }
 
-    fn name_class(&mut self, n: roxmltree::Node, parent: &Ctx, in_except: bool) -> Result<NameClass, Error> {
+    fn name_class(
+        &mut self,
+        n: roxmltree::Node,
+        parent: &Ctx,
+        in_except: bool,
+    ) -> Result<NameClass, Error> {
         let ctx = self.enter(n, parent)?;
         let span = span_of(n);
         let e = |m: String| err(ctx.file, span, "schema/bad-name-class", m);
@@ -753,7 +968,11 @@ fn offset_of(text: &str, _idx: &crate::diag::LineIndex, row: usize, col: usize) 
     let mut off = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == row {
-            let c: usize = l.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum();
+            let c: usize = l
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             return off + c;
         }
         off += l.len();
@@ -764,8 +983,15 @@ fn offset_of(text: &str, _idx: &crate::diag::LineIndex, row: usize, col: usize) 
 }
 
 /// Parses the schema in `files[0]` (already loaded) with `resolver` for references.
-pub fn parse(main: SchemaFile, resolver: &mut dyn Resolver) -> Result<Parsed, (Vec<SchemaFile>, Error)> {
-    let base_dir = main.path.parent().map(Path::to_path_buf).unwrap_or_default();
+pub fn parse(
+    main: SchemaFile,
+    resolver: &mut dyn Resolver,
+) -> Result<Parsed, (Vec<SchemaFile>, Error)> {
+    let base_dir = main
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let mut p = Parser {
         resolver,
         files: vec![main],

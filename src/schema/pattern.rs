@@ -168,7 +168,10 @@ impl Arena {
     }
 
     pub fn get(&self, p: PatId) -> Pat {
-        self.pats.get(p as usize).copied().unwrap_or(Pat::NotAllowed)
+        self.pats
+            .get(p as usize)
+            .copied()
+            .unwrap_or(Pat::NotAllowed)
     }
 
     fn intern(&mut self, p: Pat) -> PatId {

@@ -81,7 +81,10 @@ impl Parser<'_> {
         c
     }
     fn err(&self, what: &str) -> String {
-        format!("{what} at position {} of regular expression \"{}\"", self.pos, self.src)
+        format!(
+            "{what} at position {} of regular expression \"{}\"",
+            self.pos, self.src
+        )
     }
 
     fn reg_exp(&mut self, out: &mut String, depth: usize) -> Result<(), String> {

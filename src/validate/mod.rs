@@ -366,7 +366,11 @@ impl Validator {
                         break;
                     }
                 }
-                if self.a.nullable(cur) { EMPTY } else { NOT_ALLOWED }
+                if self.a.nullable(cur) {
+                    EMPTY
+                } else {
+                    NOT_ALLOWED
+                }
             }
             _ => NOT_ALLOWED,
         };
@@ -473,8 +477,11 @@ impl Validator {
                 t.push('…');
             }
             report.push(
-                Diagnostic::error(codes::TEXT_NOT_ALLOWED, format!("text not allowed here: \"{t}\""))
-                    .with_span(frame.text_span),
+                Diagnostic::error(
+                    codes::TEXT_NOT_ALLOWED,
+                    format!("text not allowed here: \"{t}\""),
+                )
+                .with_span(frame.text_span),
             );
             p
         } else {
@@ -532,7 +539,10 @@ impl Validator {
                         } else {
                             format!(
                                 "element \"{qname}\" not allowed here{}",
-                                names.last().map(|n| format!(" in \"{n}\"")).unwrap_or_default()
+                                names
+                                    .last()
+                                    .map(|n| format!(" in \"{n}\""))
+                                    .unwrap_or_default()
                             )
                         };
                         report.push(
@@ -551,7 +561,10 @@ impl Validator {
                             let (code, msg) = if named == NOT_ALLOWED {
                                 (
                                     codes::ATTRIBUTE_NOT_ALLOWED,
-                                    format!("attribute \"{}\" not allowed on element \"{qname}\"", att.qname),
+                                    format!(
+                                        "attribute \"{}\" not allowed on element \"{qname}\"",
+                                        att.qname
+                                    ),
                                 )
                             } else {
                                 (
@@ -680,7 +693,10 @@ mod tests {
         assert!(!v.validate("<a n='3'><b>x</b><a/></a>").has_errors());
         let r = v.validate("<a n='x'><c/></a>");
         let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(codes, vec![codes::ATTRIBUTE_VALUE_INVALID, codes::ELEMENT_NOT_ALLOWED]);
+        assert_eq!(
+            codes,
+            vec![codes::ATTRIBUTE_VALUE_INVALID, codes::ELEMENT_NOT_ALLOWED]
+        );
         let r = v.validate("<a>text</a>");
         assert_eq!(r.diagnostics[0].code, codes::TEXT_NOT_ALLOWED);
         let r = v.validate("<a><b>");

@@ -232,7 +232,10 @@ impl<'a> XmlReader<'a> {
             Ok(ev) => ev,
             Err(e) => {
                 let at = usize::try_from(self.reader.error_position()).unwrap_or(start);
-                return Err(wf(format!("not well-formed: {e}"), self.map_span(Span::new(at, at + 1))));
+                return Err(wf(
+                    format!("not well-formed: {e}"),
+                    self.map_span(Span::new(at, at + 1)),
+                ));
             }
         };
         let end = self.pos();
@@ -293,10 +296,7 @@ impl<'a> XmlReader<'a> {
                     ));
                 }
                 if !self.seen_root && self.fragment.is_none() {
-                    return Err(wf(
-                        "no root element",
-                        Span::at(self.text.len()),
-                    ));
+                    return Err(wf("no root element", Span::at(self.text.len())));
                 }
                 self.done = true;
                 if let Some((text, span)) = self.pending.take() {
@@ -324,7 +324,12 @@ impl<'a> XmlReader<'a> {
         Ok(())
     }
 
-    fn text_event(&mut self, text: String, span: Span, markup_text: bool) -> Result<(), Diagnostic> {
+    fn text_event(
+        &mut self,
+        text: String,
+        span: Span,
+        markup_text: bool,
+    ) -> Result<(), Diagnostic> {
         self.check_chars(&text, span)?;
         if markup_text && text.contains("]]>") {
             return Err(wf("']]>' is not allowed in character data", span));
@@ -360,18 +365,14 @@ impl<'a> XmlReader<'a> {
             "apos" => "'".to_string(),
             "quot" => "\"".to_string(),
             _ if name.starts_with('#') => {
-                let c = char_ref(name).ok_or_else(|| {
-                    wf(format!("invalid character reference &{name};"), span)
-                })?;
+                let c = char_ref(name)
+                    .ok_or_else(|| wf(format!("invalid character reference &{name};"), span))?;
                 c.to_string()
             }
             _ => match self.entities.get(name).cloned() {
                 None => return Err(wf(format!("undeclared entity &{name};"), span)),
                 Some(Entity::External) => {
-                    return Err(wf(
-                        format!("external entity &{name}; is not fetched"),
-                        span,
-                    ));
+                    return Err(wf(format!("external entity &{name}; is not fetched"), span));
                 }
                 Some(Entity::Internal(v)) => {
                     if !v.contains('<') && !v.contains('&') {
@@ -396,7 +397,10 @@ impl<'a> XmlReader<'a> {
 
     fn expand_markup(&mut self, value: &str, name: &str, span: Span) -> Result<(), Diagnostic> {
         if self.depth >= MAX_ENTITY_DEPTH {
-            return Err(wf(format!("entity &{name}; nests too deeply (recursive?)"), span));
+            return Err(wf(
+                format!("entity &{name}; nests too deeply (recursive?)"),
+                span,
+            ));
         }
         self.count_expansion(value.len(), span)?;
         let mut sub = XmlReader::new(value);
@@ -440,9 +444,7 @@ impl<'a> XmlReader<'a> {
             if body.starts_with('%') {
                 continue;
             }
-            let name_end = body
-                .find(|c: char| c.is_whitespace())
-                .unwrap_or(body.len());
+            let name_end = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
             let name = body.get(..name_end).unwrap_or("").to_string();
             if !is_ncname(&name) {
                 return Err(wf(format!("bad entity name '{name}' in DOCTYPE"), span));
@@ -489,7 +491,10 @@ impl<'a> XmlReader<'a> {
             let value = self.attr_value(&v, span)?;
             if k == "xmlns" {
                 if value == XML_NS || value == XMLNS_NS {
-                    return Err(wf(format!("the namespace {value} cannot be the default"), span));
+                    return Err(wf(
+                        format!("the namespace {value} cannot be the default"),
+                        span,
+                    ));
                 }
                 bindings.push((String::new(), value));
             } else if let Some(p) = k.strip_prefix("xmlns:") {
@@ -497,7 +502,10 @@ impl<'a> XmlReader<'a> {
                     return Err(wf(format!("prefix '{p}' cannot be undeclared"), span));
                 }
                 if p == "xmlns" || (p == "xml") != (value == XML_NS) || value == XMLNS_NS {
-                    return Err(wf(format!("illegal binding of prefix '{p}' to {value}"), span));
+                    return Err(wf(
+                        format!("illegal binding of prefix '{p}' to {value}"),
+                        span,
+                    ));
                 }
                 bindings.push((p.to_string(), value));
             } else {
@@ -508,7 +516,10 @@ impl<'a> XmlReader<'a> {
         let (ns, local) = match self.resolve(&qname, true) {
             Some(x) => x,
             None => {
-                return Err(wf(format!("prefix of element <{qname}> is not bound"), span));
+                return Err(wf(
+                    format!("prefix of element <{qname}> is not bound"),
+                    span,
+                ));
             }
         };
         let mut attrs = Vec::with_capacity(plain.len());
@@ -714,7 +725,10 @@ fn parse_attributes(s: &str) -> Result<Vec<(String, String)>, String> {
         if out.iter().any(|(n, _)| n == name) {
             return Err(format!("duplicate attribute '{name}'"));
         }
-        out.push((name.to_string(), inner.get(..close).unwrap_or("").to_string()));
+        out.push((
+            name.to_string(),
+            inner.get(..close).unwrap_or("").to_string(),
+        ));
         rest = inner.get(close + 1..).unwrap_or("");
     }
 }
@@ -742,7 +756,9 @@ mod tests {
         let ev = read_all(r#"<a xmlns="u" xmlns:p="v" p:x="1" y="&lt;2"><p:b/>t&amp;</a>"#);
         let Ok(ev) = ev else { panic!("{ev:?}") };
         match &ev[0] {
-            Event::Start { ns, local, attrs, .. } => {
+            Event::Start {
+                ns, local, attrs, ..
+            } => {
                 assert_eq!((ns.as_str(), local.as_str()), ("u", "a"));
                 assert_eq!(attrs[0].ns, "v");
                 assert_eq!(attrs[1].ns, "");

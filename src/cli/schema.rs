@@ -1,0 +1,172 @@
+//! `teikit schema check SCHEMA` and `teikit schema convert SCHEMA --to rng [-o OUT]`, plus the
+//! schema loading shared with `teikit validate` (`.rng` XML syntax; `.rnc` compact syntax goes
+//! through [`compact_to_rng`], the one place that links the compact-syntax parser).
+//!
+//! Exit codes (DEVELOPERS.md): 0 correct, 2 usage/I/O/schema not found, 3 schema incorrect.
+//! Schema errors print as `file:line:col: error: message` on stderr.
+
+use std::path::{Path, PathBuf};
+
+use super::{exit, io};
+use crate::diag::Diagnostic;
+use crate::schema::{self, FsResolver, Schema};
+
+#[derive(clap::Args, Debug)]
+pub struct SchemaArgs {
+    #[command(subcommand)]
+    pub command: SchemaCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SchemaCommand {
+    /// Check that a RELAX NG schema (.rng or .rnc) is correct; exit 3 if it is not.
+    Check {
+        /// The schema file.
+        schema: PathBuf,
+    },
+    /// Convert a schema to another syntax.
+    Convert {
+        /// The schema file.
+        schema: PathBuf,
+        /// Target syntax: rng (XML syntax).
+        #[arg(long = "to", value_name = "rng|rnc")]
+        to: String,
+        /// Output file (default: stdout).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Compact syntax (RELAX NG Compact Syntax §1–§5) to XML syntax. This build has no compact
+/// parser; the `rnc` branch provides `crate::schema::compact::parse_compact` at merge.
+pub fn compact_to_rng(_text: &str, _name: &str) -> Result<String, Vec<Diagnostic>> {
+    Err(vec![Diagnostic::error(
+        "schema/compact-unavailable",
+        "compact syntax (.rnc) is not available in this build",
+    )])
+}
+
+/// Why a schema could not be used, with the exit code it implies.
+pub struct LoadFailure {
+    pub code: i32,
+    pub messages: Vec<String>,
+}
+
+fn is_rnc(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()) == Some("rnc")
+}
+
+/// Reads a schema's text and returns its RELAX NG XML syntax (converting compact syntax).
+pub fn schema_xml(path: &Path) -> Result<String, LoadFailure> {
+    let input = io::read_input(path).map_err(|m| LoadFailure {
+        code: exit::USAGE,
+        messages: vec![m],
+    })?;
+    let text = crate::source::decode_text(&input.bytes).map_err(|e| LoadFailure {
+        code: exit::SCHEMA,
+        messages: vec![format!("{}: cannot decode: {e:?}", input.name)],
+    })?;
+    if is_rnc(path) {
+        return compact_to_rng(&text, &input.name).map_err(|ds| {
+            let unavailable = ds.iter().any(|d| d.code == "schema/compact-unavailable");
+            let index = crate::diag::LineIndex::new(&text);
+            LoadFailure {
+                code: if unavailable {
+                    exit::USAGE
+                } else {
+                    exit::SCHEMA
+                },
+                messages: ds
+                    .iter()
+                    .map(|d| crate::diag::format_short(&input.name, &text, &index, d))
+                    .collect(),
+            }
+        });
+    }
+    Ok(text)
+}
+
+/// Loads and compiles a schema (`.rng`, or `.rnc` when compact syntax is available).
+pub fn load_schema(path: &Path) -> Result<Schema, LoadFailure> {
+    let xml = schema_xml(path)?;
+    schema::compile_rng(&xml, path, &mut FsResolver).map_err(|e| LoadFailure {
+        code: if e.diagnostic.code == "schema/not-found" && e.path.as_deref() == Some(path) {
+            exit::USAGE
+        } else {
+            exit::SCHEMA
+        },
+        messages: vec![e.to_short()],
+    })
+}
+
+pub fn run(args: SchemaArgs) -> i32 {
+    match args.command {
+        SchemaCommand::Check { schema } => match load_schema(&schema) {
+            Ok(_) => exit::OK,
+            Err(f) => {
+                for m in f.messages {
+                    eprintln!("{m}");
+                }
+                f.code
+            }
+        },
+        SchemaCommand::Convert {
+            schema,
+            to,
+            output,
+            force,
+        } => {
+            if to != "rng" {
+                eprintln!(
+                    "teikit schema convert: --to {to} is not available in this build (supported: rng)"
+                );
+                return exit::USAGE;
+            }
+            if let Some(out) = &output
+                && out.as_os_str() != "-"
+                && let Err(m) = io::check_output(out, &[schema.as_path()], force)
+            {
+                eprintln!("{m}");
+                return exit::USAGE;
+            }
+            let xml = match schema_xml(&schema) {
+                Ok(x) => x,
+                Err(f) => {
+                    for m in f.messages {
+                        eprintln!("{m}");
+                    }
+                    return f.code;
+                }
+            };
+            if let Err(e) = schema::compile_rng(&xml, &schema, &mut FsResolver) {
+                eprintln!("{}", e.to_short());
+                return exit::SCHEMA;
+            }
+            match io::emit(output.as_deref(), xml.as_bytes()) {
+                Ok(()) => exit::OK,
+                Err(m) => {
+                    eprintln!("{m}");
+                    exit::USAGE
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_is_a_clear_usage_error() {
+        let Err(ds) = compact_to_rng("element a { empty }", "a.rnc") else {
+            panic!()
+        };
+        assert!(ds[0].message.contains("not available"));
+        assert!(is_rnc(Path::new("x.rnc")));
+        assert!(!is_rnc(Path::new("x.rng")));
+    }
+}
