@@ -407,14 +407,14 @@ fn check_refs(parsed: &Parsed, ast: &Ast) -> Result<(), Error> {
     let mut stack = vec![ast];
     while let Some(a) = stack.pop() {
         match a {
-            Ast::Ref(scope, name, loc) => {
-                if !parsed.def_index.contains_key(&(*scope, name.clone())) {
-                    return Err(err(
-                        *loc,
-                        "schema/undefined-ref",
-                        format!("reference to undefined pattern '{name}'"),
-                    ));
-                }
+            Ast::Ref(scope, name, loc)
+                if !parsed.def_index.contains_key(&(*scope, name.clone())) =>
+            {
+                return Err(err(
+                    *loc,
+                    "schema/undefined-ref",
+                    format!("reference to undefined pattern '{name}'"),
+                ));
             }
             Ast::Element(_, c, _) | Ast::Attribute(_, c, _) | Ast::OneOrMore(c) | Ast::List(c) => {
                 stack.push(c)

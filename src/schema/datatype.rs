@@ -702,9 +702,7 @@ fn parse_duration(t: &str) -> Option<(i64, Decimal)> {
                 return None;
             }
             any = true;
-            let Some(&(u, mult)) = units.get(pos) else {
-                return None;
-            };
+            let &(u, mult) = units.get(pos)?;
             if u == 'S' {
                 let d = Decimal::parse(&cur)?;
                 secs = add_dec(&secs, &d);
@@ -732,7 +730,7 @@ fn parse_duration(t: &str) -> Option<(i64, Decimal)> {
     }
     if neg {
         months = -months;
-        secs.neg = !secs.neg && !(secs.int.is_empty() && secs.frac.is_empty());
+        secs.neg = !(secs.neg || (secs.int.is_empty() && secs.frac.is_empty()));
     }
     Some((months, secs))
 }
