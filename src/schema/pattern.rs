@@ -6,8 +6,46 @@
 //! that recursive grammars are finite graphs. It must not parse schemas or read documents.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::diag::Span;
+
+/// A small, fast, non-cryptographic hasher for the integer keys of the arena and the memo
+/// tables (keys are our own ids, not attacker-chosen strings of unbounded length).
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            for (d, s) in buf.iter_mut().zip(chunk) {
+                *d = *s;
+            }
+            self.write_u64(u64::from_le_bytes(buf));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(SEED);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Index of an interned pattern.
 pub type PatId = u32;
@@ -124,7 +162,7 @@ pub struct ElemInfo {
 #[derive(Debug, Clone)]
 pub struct Arena {
     pats: Vec<Pat>,
-    index: HashMap<Pat, PatId>,
+    index: FastMap<Pat, PatId>,
     pub name_classes: Vec<NameClass>,
     pub elements: Vec<ElemInfo>,
     pub datatypes: Vec<super::datatype::Datatype>,
@@ -146,7 +184,7 @@ impl Arena {
     pub fn new() -> Self {
         let mut a = Arena {
             pats: Vec::new(),
-            index: HashMap::new(),
+            index: FastMap::default(),
             name_classes: Vec::new(),
             elements: Vec::new(),
             datatypes: Vec::new(),

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Report, Span};
 use crate::schema::Schema;
-use crate::schema::pattern::{Arena, EMPTY, NOT_ALLOWED, NameClass, Pat, PatId, TEXT};
+use crate::schema::pattern::{Arena, EMPTY, FastMap, NOT_ALLOWED, NameClass, Pat, PatId, TEXT};
 use crate::xml::{Event, XmlReader};
 
 /// Stable diagnostic codes of this module.
@@ -51,11 +51,12 @@ pub struct Validator {
     start: PatId,
     names: HashMap<(String, String), u32>,
     name_list: Vec<(String, String)>,
-    open_memo: HashMap<(PatId, u32), PatId>,
-    att_memo: HashMap<(PatId, u32, String), PatId>,
-    close_memo: HashMap<PatId, PatId>,
-    text_memo: HashMap<(PatId, String), PatId>,
-    end_memo: HashMap<PatId, PatId>,
+    strings: HashMap<String, u32>,
+    open_memo: FastMap<(PatId, u32), PatId>,
+    att_memo: FastMap<(PatId, u32, u32), PatId>,
+    close_memo: FastMap<PatId, PatId>,
+    text_memo: FastMap<(PatId, u32), PatId>,
+    end_memo: FastMap<PatId, PatId>,
     context_free: bool,
     any_content: PatId,
     /// Namespace bindings in scope, for QName-valued data (innermost last).
@@ -86,11 +87,12 @@ impl Validator {
             start: schema.start,
             names: HashMap::new(),
             name_list: Vec::new(),
-            open_memo: HashMap::new(),
-            att_memo: HashMap::new(),
-            close_memo: HashMap::new(),
-            text_memo: HashMap::new(),
-            end_memo: HashMap::new(),
+            strings: HashMap::new(),
+            open_memo: FastMap::default(),
+            att_memo: FastMap::default(),
+            close_memo: FastMap::default(),
+            text_memo: FastMap::default(),
+            end_memo: FastMap::default(),
             context_free,
             any_content,
             bindings: Vec::new(),
@@ -188,26 +190,55 @@ impl Validator {
         r
     }
 
+    /// Id of a short string for memo keys (`None` when results must not be memoised).
+    fn string_id(&mut self, s: &str) -> Option<u32> {
+        if !self.context_free || s.len() > MEMO_TEXT_MAX {
+            return None;
+        }
+        if let Some(&id) = self.strings.get(s) {
+            return Some(id);
+        }
+        let id = u32::try_from(self.strings.len()).ok()?;
+        self.strings.insert(s.to_string(), id);
+        Some(id)
+    }
+
     fn att(&mut self, p: PatId, name: u32, value: &str, check_value: bool) -> PatId {
-        let key = (p, name, value.to_string());
-        let memo = check_value && self.context_free && value.len() <= MEMO_TEXT_MAX;
-        if memo && let Some(&r) = self.att_memo.get(&key) {
+        let sid = if check_value {
+            self.string_id(value)
+        } else {
+            None
+        };
+        self.att_in(p, name, value, check_value, sid)
+    }
+
+    fn att_in(
+        &mut self,
+        p: PatId,
+        name: u32,
+        value: &str,
+        check_value: bool,
+        sid: Option<u32>,
+    ) -> PatId {
+        if let Some(id) = sid
+            && let Some(&r) = self.att_memo.get(&(p, name, id))
+        {
             return r;
         }
         let r = match self.a.get(p) {
             Pat::After(x, y) => {
-                let dx = self.att(x, name, value, check_value);
+                let dx = self.att_in(x, name, value, check_value, sid);
                 self.a.after(dx, y)
             }
             Pat::Choice(x, y) => {
-                let dx = self.att(x, name, value, check_value);
-                let dy = self.att(y, name, value, check_value);
+                let dx = self.att_in(x, name, value, check_value, sid);
+                let dy = self.att_in(y, name, value, check_value, sid);
                 self.a.choice(dx, dy)
             }
             Pat::Group(x, y) | Pat::Interleave(x, y) => {
                 let il = matches!(self.a.get(p), Pat::Interleave(..));
-                let dx = self.att(x, name, value, check_value);
-                let dy = self.att(y, name, value, check_value);
+                let dx = self.att_in(x, name, value, check_value, sid);
+                let dy = self.att_in(y, name, value, check_value, sid);
                 let (l, r) = if il {
                     (self.a.interleave(dx, y), self.a.interleave(x, dy))
                 } else {
@@ -216,7 +247,7 @@ impl Validator {
                 self.a.choice(l, r)
             }
             Pat::OneOrMore(x) => {
-                let dx = self.att(x, name, value, check_value);
+                let dx = self.att_in(x, name, value, check_value, sid);
                 let rest = self.a.choice(p, EMPTY);
                 self.a.group(dx, rest)
             }
@@ -229,8 +260,8 @@ impl Validator {
             }
             _ => NOT_ALLOWED,
         };
-        if memo {
-            self.att_memo.insert(key, r);
+        if let Some(id) = sid {
+            self.att_memo.insert((p, name, id), r);
         }
         r
     }
@@ -299,39 +330,45 @@ impl Validator {
     }
 
     fn text(&mut self, p: PatId, s: &str) -> PatId {
-        let memo = self.context_free && s.len() <= MEMO_TEXT_MAX;
-        if memo && let Some(&r) = self.text_memo.get(&(p, s.to_string())) {
+        let sid = self.string_id(s);
+        self.text_in(p, s, sid)
+    }
+
+    fn text_in(&mut self, p: PatId, s: &str, sid: Option<u32>) -> PatId {
+        if let Some(id) = sid
+            && let Some(&r) = self.text_memo.get(&(p, id))
+        {
             return r;
         }
         let r = match self.a.get(p) {
             Pat::Choice(x, y) => {
-                let dx = self.text(x, s);
-                let dy = self.text(y, s);
+                let dx = self.text_in(x, s, sid);
+                let dy = self.text_in(y, s, sid);
                 self.a.choice(dx, dy)
             }
             Pat::Interleave(x, y) => {
-                let dx = self.text(x, s);
+                let dx = self.text_in(x, s, sid);
                 let l = self.a.interleave(dx, y);
-                let dy = self.text(y, s);
+                let dy = self.text_in(y, s, sid);
                 let r = self.a.interleave(x, dy);
                 self.a.choice(l, r)
             }
             Pat::Group(x, y) => {
-                let dx = self.text(x, s);
+                let dx = self.text_in(x, s, sid);
                 let l = self.a.group(dx, y);
                 if self.a.nullable(x) {
-                    let dy = self.text(y, s);
+                    let dy = self.text_in(y, s, sid);
                     self.a.choice(l, dy)
                 } else {
                     l
                 }
             }
             Pat::After(x, y) => {
-                let dx = self.text(x, s);
+                let dx = self.text_in(x, s, sid);
                 self.a.after(dx, y)
             }
             Pat::OneOrMore(x) => {
-                let dx = self.text(x, s);
+                let dx = self.text_in(x, s, sid);
                 let rest = self.a.choice(p, EMPTY);
                 self.a.group(dx, rest)
             }
@@ -374,8 +411,8 @@ impl Validator {
             }
             _ => NOT_ALLOWED,
         };
-        if memo {
-            self.text_memo.insert((p, s.to_string()), r);
+        if let Some(id) = sid {
+            self.text_memo.insert((p, id), r);
         }
         r
     }
