@@ -14,7 +14,9 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Report, Span};
 use crate::schema::Schema;
-use crate::schema::pattern::{Arena, EMPTY, FastMap, NOT_ALLOWED, NameClass, Pat, PatId, TEXT};
+use crate::schema::pattern::{
+    Arena, EMPTY, FastMap, NOT_ALLOWED, NameClass, NcId, Pat, PatId, TEXT,
+};
 use crate::xml::{Event, XmlReader};
 
 /// Stable diagnostic codes of this module.
@@ -28,7 +30,7 @@ pub mod codes {
     pub const NOT_WELL_FORMED: &str = crate::xml::CODE_NOT_WF;
 }
 
-const MAX_EXPECTED: usize = 12;
+const MAX_EXPECTED: usize = 40;
 const MEMO_TEXT_MAX: usize = 64;
 
 #[derive(Clone, Copy)]
@@ -57,6 +59,7 @@ pub struct Validator {
     close_memo: FastMap<PatId, PatId>,
     text_memo: FastMap<(PatId, u32), PatId>,
     end_memo: FastMap<PatId, PatId>,
+    recovery_memo: FastMap<u32, PatId>,
     context_free: bool,
     any_content: PatId,
     /// Namespace bindings in scope, for QName-valued data (innermost last).
@@ -93,6 +96,7 @@ impl Validator {
             close_memo: FastMap::default(),
             text_memo: FastMap::default(),
             end_memo: FastMap::default(),
+            recovery_memo: FastMap::default(),
             context_free,
             any_content,
             bindings: Vec::new(),
@@ -442,48 +446,178 @@ impl Validator {
         r
     }
 
-    /// Names of elements that could start here (for messages).
-    fn expected_elements(&mut self, p: PatId) -> Vec<String> {
+    /// A name class as the document would write it (prefix from the bindings in scope).
+    fn show_nc(&self, nc: &NameClass) -> String {
+        match nc {
+            NameClass::Name(ns, l) => {
+                if ns.is_empty() || self.resolve_prefix("").as_deref() == Some(ns.as_str()) {
+                    l.clone()
+                } else if let Some((p, _)) = self
+                    .bindings
+                    .iter()
+                    .rev()
+                    .find(|(p, u)| u == ns && !p.is_empty())
+                {
+                    format!("{p}:{l}")
+                } else if ns == crate::xml::XML_NS {
+                    format!("xml:{l}")
+                } else {
+                    format!("{{{ns}}}{l}")
+                }
+            }
+            NameClass::Choice(a, b) => format!("{}\" or \"{}", self.show_nc(a), self.show_nc(b)),
+            other => other.describe(),
+        }
+    }
+
+    /// Name classes of the elements (or attributes) that could come next in `p`.
+    fn front(&mut self, p: PatId, attributes: bool) -> Vec<NcId> {
         let mut out = Vec::new();
         let mut stack = vec![p];
         let mut seen = std::collections::HashSet::new();
         while let Some(q) = stack.pop() {
-            if !seen.insert(q) || out.len() > 64 {
+            if !seen.insert(q) || out.len() > 200 {
                 continue;
             }
             match self.a.get(q) {
-                Pat::Element(e) => {
-                    if let Some(nc) = self
-                        .a
-                        .elements
-                        .get(e as usize)
-                        .and_then(|i| self.a.name_class(i.nc))
-                    {
-                        out.push(nc.describe());
+                Pat::Element(e) if !attributes => {
+                    if let Some(i) = self.a.elements.get(e as usize) {
+                        out.push(i.nc);
                     }
                 }
+                Pat::Attribute(nc, _) if attributes => out.push(nc),
                 Pat::Choice(x, y) | Pat::Interleave(x, y) => {
-                    stack.push(x);
                     stack.push(y);
+                    stack.push(x);
                 }
                 Pat::Group(x, y) => {
-                    stack.push(x);
-                    if self.a.nullable(x) {
+                    if attributes || self.a.nullable(x) {
                         stack.push(y);
                     }
+                    stack.push(x);
                 }
                 Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
                 _ => {}
             }
         }
+        out
+    }
+
+    fn names_of(&mut self, ncs: &[NcId], kind: &str) -> Vec<String> {
+        let mut out: Vec<String> = ncs
+            .iter()
+            .filter_map(|nc| self.a.name_class(*nc).map(|n| self.show_nc(n)))
+            .collect();
         out.sort();
         out.dedup();
+        let more = out.len() > MAX_EXPECTED;
         out.truncate(MAX_EXPECTED);
+        let mut v: Vec<String> = out.into_iter().map(|n| format!("{kind} \"{n}\"")).collect();
+        if more {
+            v.push("more".into());
+        }
+        v
+    }
+
+    /// What could come next (for messages): the end-tag if allowed, then element names.
+    fn expected_elements(&mut self, p: PatId) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.end(p, false) != NOT_ALLOWED {
+            out.push("the element end-tag".to_string());
+        }
+        let ncs = self.front(p, false);
+        out.extend(self.names_of(&ncs, "element"));
         out
+    }
+
+    /// Attributes that must still be given in `p` (for messages).
+    fn required_attributes(&mut self, p: PatId) -> Vec<NcId> {
+        let mut memo = FastMap::default();
+        let mut v = self.required_attributes_in(p, &mut memo);
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    fn required_attributes_in(
+        &mut self,
+        p: PatId,
+        memo: &mut FastMap<PatId, Vec<NcId>>,
+    ) -> Vec<NcId> {
+        if let Some(v) = memo.get(&p) {
+            return v.clone();
+        }
+        let v = self.required_attributes_step(p, memo);
+        memo.insert(p, v.clone());
+        v
+    }
+
+    fn required_attributes_step(
+        &mut self,
+        p: PatId,
+        memo: &mut FastMap<PatId, Vec<NcId>>,
+    ) -> Vec<NcId> {
+        match self.a.get(p) {
+            Pat::Attribute(nc, _) => vec![nc],
+            Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                let mut v = self.required_attributes_in(x, memo);
+                v.extend(self.required_attributes_in(y, memo));
+                v
+            }
+            Pat::Choice(x, y) => {
+                let (a, b) = (
+                    self.required_attributes_in(x, memo),
+                    self.required_attributes_in(y, memo),
+                );
+                if matches!(self.a.get(x), Pat::After(..)) {
+                    let mut v = a;
+                    v.extend(b);
+                    v
+                } else if a.is_empty() || b.is_empty() {
+                    Vec::new()
+                } else {
+                    let mut v = a;
+                    v.extend(b);
+                    v
+                }
+            }
+            Pat::OneOrMore(x) | Pat::After(x, _) => self.required_attributes_in(x, memo),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Tries to continue after an element that comes too early: skips one required element
+    /// that could come first and returns its name with the pattern that then allows `name`.
+    fn skip_one(&mut self, p: PatId, name: u32) -> Option<(String, PatId)> {
+        let ncs = self.front(p, false);
+        for nc in ncs.into_iter().take(64) {
+            let Some(NameClass::Name(ns, l)) = self.a.name_class(nc).cloned() else {
+                continue;
+            };
+            let n = self.name_id(&ns, &l);
+            let o = self.open(p, n);
+            // Ending an element whatever its content leaves what follows it.
+            let rest = self.end(o, true);
+            let r = self.open(rest, name);
+            if r != NOT_ALLOWED {
+                let shown = self.show_nc(&NameClass::Name(ns, l));
+                return Some((shown, r));
+            }
+        }
+        None
     }
 
     /// Contents of every element pattern of the schema that allows this name.
     fn recovery_content(&mut self, name: u32) -> PatId {
+        if let Some(&r) = self.recovery_memo.get(&name) {
+            return r;
+        }
+        let r = self.recovery_content_uncached(name);
+        self.recovery_memo.insert(name, r);
+        r
+    }
+
+    fn recovery_content_uncached(&mut self, name: u32) -> PatId {
         let mut acc = NOT_ALLOWED;
         let n = self.a.elements.len();
         for i in 0..n {
@@ -513,12 +647,14 @@ impl Validator {
             if frame.text.trim().chars().count() > 40 {
                 t.push('…');
             }
+            let expected = self.expected_elements(p);
             report.push(
                 Diagnostic::error(
                     codes::TEXT_NOT_ALLOWED,
                     format!("text not allowed here: \"{t}\""),
                 )
-                .with_span(frame.text_span),
+                .with_expected(expected)
+                .with_span(Span::at(frame.text_span.end)),
             );
             p
         } else {
@@ -566,53 +702,63 @@ impl Validator {
                     }
                     binding_marks.push(self.bindings.len());
                     self.bindings.extend(bindings);
-                    let at = Span::new(span.end.saturating_sub(1), span.end);
+                    let at = Span::at(span.end);
                     let name = self.name_id(&ns, &local);
                     let mut q = self.open(p, name);
                     if q == NOT_ALLOWED {
-                        let expected = self.expected_elements(p);
-                        let what = if frames.is_empty() {
-                            format!("element \"{qname}\" is not allowed as the root element")
+                        if let Some((missing, r)) = self.skip_one(p, name) {
+                            report.push(
+                                Diagnostic::error(
+                                    codes::ELEMENT_NOT_ALLOWED,
+                                    format!(
+                                        "element \"{qname}\" not allowed yet; missing required element \"{missing}\""
+                                    ),
+                                )
+                                .with_span(at),
+                            );
+                            q = r;
                         } else {
-                            format!(
-                                "element \"{qname}\" not allowed here{}",
-                                names
-                                    .last()
-                                    .map(|n| format!(" in \"{n}\""))
-                                    .unwrap_or_default()
-                            )
-                        };
-                        report.push(
-                            Diagnostic::error(codes::ELEMENT_NOT_ALLOWED, what)
-                                .with_span(at)
-                                .with_expected(expected),
-                        );
-                        let c = self.recovery_content(name);
-                        q = self.a.after(c, p);
+                            let expected = self.expected_elements(p);
+                            let what = if frames.is_empty() {
+                                format!("element \"{qname}\" not allowed as the root element")
+                            } else {
+                                format!("element \"{qname}\" not allowed here")
+                            };
+                            report.push(
+                                Diagnostic::error(codes::ELEMENT_NOT_ALLOWED, what)
+                                    .with_span(at)
+                                    .with_expected(expected),
+                            );
+                            let c = self.recovery_content(name);
+                            q = self.a.after(c, p);
+                        }
                     }
                     for att in &attrs {
                         let an = self.name_id(&att.ns, &att.local);
                         let r = self.att(q, an, &att.value, true);
                         if r == NOT_ALLOWED {
                             let named = self.att(q, an, &att.value, false);
-                            let (code, msg) = if named == NOT_ALLOWED {
-                                (
+                            let d = if named == NOT_ALLOWED {
+                                let ncs = self.front(q, true);
+                                let expected = self.names_of(&ncs, "attribute");
+                                Diagnostic::error(
                                     codes::ATTRIBUTE_NOT_ALLOWED,
                                     format!(
                                         "attribute \"{}\" not allowed on element \"{qname}\"",
                                         att.qname
                                     ),
                                 )
+                                .with_expected(expected)
                             } else {
-                                (
+                                Diagnostic::error(
                                     codes::ATTRIBUTE_VALUE_INVALID,
                                     format!(
-                                        "value \"{}\" of attribute \"{}\" is invalid on element \"{qname}\"",
-                                        att.value, att.qname
+                                        "value of attribute \"{}\" is invalid: \"{}\"",
+                                        att.qname, att.value
                                     ),
                                 )
                             };
-                            report.push(Diagnostic::error(code, msg).with_span(at));
+                            report.push(d.with_span(at));
                             if named != NOT_ALLOWED {
                                 q = named;
                             }
@@ -622,12 +768,16 @@ impl Validator {
                     }
                     let mut c = self.close(q, false);
                     if c == NOT_ALLOWED {
+                        let req = self.required_attributes(q);
+                        let names = self.names_of(&req, "attribute");
+                        let msg = match names.as_slice() {
+                            [one] => format!("element \"{qname}\" missing required {one}"),
+                            _ => format!("element \"{qname}\" missing required attributes"),
+                        };
                         report.push(
-                            Diagnostic::error(
-                                codes::ATTRIBUTE_MISSING,
-                                format!("element \"{qname}\" is missing required attributes"),
-                            )
-                            .with_span(at),
+                            Diagnostic::error(codes::ATTRIBUTE_MISSING, msg)
+                                .with_span(at)
+                                .with_expected(if names.len() > 1 { names } else { Vec::new() }),
                         );
                         c = self.close(q, true);
                     }
@@ -668,15 +818,24 @@ impl Validator {
                     }
                     let mut e = self.end(p, false);
                     if e == NOT_ALLOWED {
-                        let expected = self.expected_elements(p);
-                        let msg = if expected.is_empty() {
-                            format!("element \"{qname}\" is incomplete")
-                        } else {
-                            format!("element \"{qname}\" is incomplete: missing required content")
+                        let ncs = self.front(p, false);
+                        let expected = self.names_of(&ncs, "element");
+                        let (msg, expected) = match expected.as_slice() {
+                            [] => (
+                                format!(
+                                    "element \"{qname}\" incomplete; missing required text or data"
+                                ),
+                                Vec::new(),
+                            ),
+                            [one] => (
+                                format!("element \"{qname}\" incomplete; missing required {one}"),
+                                Vec::new(),
+                            ),
+                            _ => (format!("element \"{qname}\" incomplete"), expected),
                         };
                         report.push(
                             Diagnostic::error(codes::CONTENT_INCOMPLETE, msg)
-                                .with_span(span)
+                                .with_span(Span::at(span.end))
                                 .with_expected(expected),
                         );
                         e = self.end(p, true);
