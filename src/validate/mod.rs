@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Report, Span};
 use crate::schema::Schema;
+use crate::schema::datatype::IdType;
 use crate::schema::pattern::{
     Arena, EMPTY, FastMap, NOT_ALLOWED, NameClass, NcId, Pat, PatId, TEXT,
 };
@@ -27,6 +28,8 @@ pub mod codes {
     pub const ATTRIBUTE_MISSING: &str = "rng/attribute-missing";
     pub const TEXT_NOT_ALLOWED: &str = "rng/text-not-allowed";
     pub const CONTENT_INCOMPLETE: &str = "rng/content-incomplete";
+    pub const DUPLICATE_ID: &str = "rng/duplicate-id";
+    pub const IDREF_DANGLING: &str = "rng/idref-dangling";
     pub const NOT_WELL_FORMED: &str = crate::xml::CODE_NOT_WF;
 }
 
@@ -64,6 +67,9 @@ pub struct Validator {
     any_content: PatId,
     /// Namespace bindings in scope, for QName-valued data (innermost last).
     bindings: Vec<(String, String)>,
+    /// DTD compatibility ID-types by (element name, attribute name) (RELAX NG DTD
+    /// Compatibility §4); empty when the schema is not compatible.
+    id_types: FastMap<(u32, u32), IdType>,
 }
 
 fn is_ws(s: &str) -> bool {
@@ -85,7 +91,7 @@ impl Validator {
         if let Pat::Element(e) = a.get(any_el) {
             a.set_content(e, any_content);
         }
-        Validator {
+        let mut v = Validator {
             a,
             start: schema.start,
             names: HashMap::new(),
@@ -100,7 +106,69 @@ impl Validator {
             context_free,
             any_content,
             bindings: Vec::new(),
+            id_types: FastMap::default(),
+        };
+        v.id_types = v.compute_id_types();
+        v
+    }
+
+    /// ID-typed attributes of elements with simple names (DTD Compatibility §4.1). When one
+    /// (element, attribute) pair is given two different ID-types, the schema is not compatible
+    /// and no ID checks are made.
+    fn compute_id_types(&mut self) -> FastMap<(u32, u32), IdType> {
+        let mut table: FastMap<(u32, u32), IdType> = FastMap::default();
+        let n = self.a.elements.len();
+        for i in 0..n {
+            let Some(info) = self.a.elements.get(i) else {
+                continue;
+            };
+            let content = info.content;
+            let Some(NameClass::Name(ens, el)) = self.a.name_class(info.nc).cloned() else {
+                continue;
+            };
+            let e = self.name_id(&ens, &el);
+            let mut stack = vec![content];
+            let mut seen = std::collections::HashSet::new();
+            while let Some(q) = stack.pop() {
+                if !seen.insert(q) {
+                    continue;
+                }
+                match self.a.get(q) {
+                    Pat::Attribute(nc, c) => {
+                        let ty = match self.a.get(c) {
+                            Pat::Data(dt, _) => {
+                                self.a.datatypes.get(dt as usize).map(|d| d.id_type())
+                            }
+                            Pat::Value(v) => self
+                                .a
+                                .values
+                                .get(v as usize)
+                                .and_then(|v| self.a.datatypes.get(v.datatype as usize))
+                                .map(|d| d.id_type()),
+                            _ => None,
+                        }
+                        .unwrap_or(IdType::Null);
+                        if let Some(NameClass::Name(ans, al)) = self.a.name_class(nc).cloned() {
+                            let a = self.name_id(&ans, &al);
+                            match table.get(&(e, a)) {
+                                Some(t) if *t != ty => return FastMap::default(),
+                                _ => {
+                                    table.insert((e, a), ty);
+                                }
+                            }
+                        }
+                    }
+                    Pat::Choice(x, y) | Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                        stack.push(x);
+                        stack.push(y);
+                    }
+                    Pat::OneOrMore(x) => stack.push(x),
+                    _ => {}
+                }
+            }
         }
+        table.retain(|_, t| *t != IdType::Null);
+        table
     }
 
     fn name_id(&mut self, ns: &str, local: &str) -> u32 {
@@ -673,6 +741,8 @@ impl Validator {
         let mut names: Vec<String> = Vec::new();
         self.bindings.clear();
         let mut binding_marks: Vec<usize> = Vec::new();
+        let mut ids: HashMap<String, Span> = HashMap::new();
+        let mut refs: Vec<(String, Span)> = Vec::new();
         loop {
             let ev = match reader.next_event() {
                 Ok(Some(ev)) => ev,
@@ -731,6 +801,40 @@ impl Validator {
                             );
                             let c = self.recovery_content(name);
                             q = self.a.after(c, p);
+                        }
+                    }
+                    if !self.id_types.is_empty() {
+                        for att in &attrs {
+                            let an = self.name_id(&att.ns, &att.local);
+                            match self.id_types.get(&(name, an)) {
+                                Some(IdType::Id) => {
+                                    let v = att.value.trim_matches([' ', '\t', '\n', '\r']);
+                                    if let Some(first) = ids.get(v) {
+                                        let index = crate::diag::LineIndex::new(text);
+                                        let (l, c) = index.line_col(text, first.start);
+                                        report.push(
+                                            Diagnostic::error(
+                                                codes::DUPLICATE_ID,
+                                                format!("ID \"{v}\" has already been defined"),
+                                            )
+                                            .with_span(at)
+                                            .with_hint(format!(
+                                                "first occurrence of ID \"{v}\" at line {l}, column {c}"
+                                            )),
+                                        );
+                                    } else if !v.is_empty() {
+                                        ids.insert(v.to_string(), at);
+                                    }
+                                }
+                                Some(IdType::IdRef | IdType::IdRefs) => {
+                                    for r in att.value.split([' ', '\t', '\n', '\r']) {
+                                        if !r.is_empty() {
+                                            refs.push((r.to_string(), at));
+                                        }
+                                    }
+                                }
+                                _ => {}
+                            }
                         }
                     }
                     for att in &attrs {
@@ -847,6 +951,17 @@ impl Validator {
                 }
             }
         }
+        for (r, at) in refs {
+            if !ids.contains_key(&r) {
+                report.push(
+                    Diagnostic::error(
+                        codes::IDREF_DANGLING,
+                        format!("reference to non-existent ID \"{r}\""),
+                    )
+                    .with_span(at),
+                );
+            }
+        }
         report
     }
 }
@@ -897,6 +1012,19 @@ mod tests {
         assert_eq!(r.diagnostics[0].code, codes::TEXT_NOT_ALLOWED);
         let r = v.validate("<a><b>");
         assert_eq!(r.diagnostics[0].code, codes::NOT_WELL_FORMED);
+    }
+
+    #[test]
+    fn id_checks() {
+        let rng = r#"<element name="r" xmlns="http://relaxng.org/ns/structure/1.0" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+          <zeroOrMore><element name="x"><optional><attribute name="id"><data type="ID"/></attribute></optional>
+          <optional><attribute name="ref"><data type="IDREFS"/></attribute></optional><empty/></element></zeroOrMore></element>"#;
+        let s = schema(rng);
+        let mut v = Validator::new(&s);
+        assert!(!v.validate("<r><x id='a'/><x ref='a'/></r>").has_errors());
+        let r = v.validate("<r><x id='a'/><x id='a'/><x ref='a b'/></r>");
+        let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, vec![codes::DUPLICATE_ID, codes::IDREF_DANGLING]);
     }
 
     #[test]
