@@ -155,7 +155,7 @@ impl<'a> XmlReader<'a> {
         let mut reader = Reader::from_str(text);
         {
             let c = reader.config_mut();
-            c.check_end_names = true;
+            c.check_end_names = false;
             c.check_comments = true;
             c.expand_empty_elements = false;
             c.trim_text(false);
