@@ -353,6 +353,67 @@ fn garbage_never_panics() {
         }
         bytes[i] = old;
     }
+    // Pseudo-random mutations (a fixed linear congruential sequence: deterministic).
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    let alphabet = b"<>&;'\"/!?=:x- \n#[]{}()*+.\\";
+    let inputs: Vec<(bool, &str)> = vec![(true, rng), (false, doc)];
+    for (is_schema, base) in inputs {
+        for _ in 0..300 {
+            let mut b: Vec<u8> = base.bytes().collect();
+            for _ in 0..(1 + next() % 4) {
+                if b.is_empty() {
+                    break;
+                }
+                let i = next() % b.len();
+                match next() % 3 {
+                    0 => b[i] = alphabet[next() % alphabet.len()],
+                    1 => {
+                        b.remove(i);
+                    }
+                    _ => b.insert(i, alphabet[next() % alphabet.len()]),
+                }
+            }
+            if let Ok(t) = std::str::from_utf8(&b) {
+                if is_schema {
+                    if let Ok(s2) = schema::compile_rng(t, Path::new("m.rng"), &mut FsResolver) {
+                        let _ = Validator::new(&s2).validate(doc);
+                    }
+                } else {
+                    let _ = v.validate(t);
+                }
+            }
+        }
+    }
+    let dt_schema = r#"<element name="a" xmlns="http://relaxng.org/ns/structure/1.0" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes"><choice><data type="dateTime"/><data type="duration"/><data type="decimal"><param name="totalDigits">3</param></data><data type="base64Binary"/><data type="double"/><list><data type="gYear"/></list></choice></element>"#;
+    let Ok(dts) = schema::compile_rng(dt_schema, Path::new("dt.rng"), &mut FsResolver) else {
+        panic!("datatype schema")
+    };
+    let mut dv = Validator::new(&dts);
+    for value in [
+        "99999999999999999999-01-01T00:00:00Z",
+        "-0001-13-01T00:00:00",
+        "P99999999999999999999Y",
+        "PT1.S",
+        "1e999999",
+        "9".repeat(500).as_str(),
+        "====",
+        "-INF",
+        "2024-02-30T24:00:00+14:01",
+        "P1Y-2M",
+        "",
+        " ",
+        "1.5e",
+        "--",
+        "0001 99999999999999",
+    ] {
+        let _ = dv.validate(&format!("<a>{value}</a>"));
+    }
     let n = 100_000;
     let deep = format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
     assert!(!v.validate(&deep).has_errors());

@@ -392,4 +392,17 @@ mod tests {
         assert!(compile(r"\p{IsNoSuchBlock}").is_err());
         assert!(compile("a{3,1}").is_err());
     }
+
+    #[test]
+    fn patterns_used_by_tei() {
+        assert!(m(r"[^/\s]+:\S*", "http://example.org/x"));
+        assert!(!m(r"[^/\s]+:\S*", "a b:c"));
+        assert!(m(r"[^\p{C}\p{Z}]+", "abc"));
+        assert!(!m(r"[^\p{C}\p{Z}]+", "a c"));
+        assert!(m(r"(\-?[\d]+/\-?[\d]+)", "-1/2"));
+        assert!(m(r"[\-+]?\d+(\.\d+)?(%|cm|mm)", "+1.5cm"));
+        assert!(m(r"[0-9.,DHMPRSTWYZ/:+\-]+", "P1Y2M"));
+        assert!(m(r"[\d]+(\.[\d]+){0,2}", "1.2.3"));
+        assert!(!m(r"[\d]+(\.[\d]+){0,2}", "1.2.3.4"));
+    }
 }

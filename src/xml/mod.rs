@@ -278,10 +278,12 @@ impl<'a> XmlReader<'a> {
                 self.reference(&name, span)?;
             }
             QEvent::Comment(_) | QEvent::PI(_) => {}
-            QEvent::Decl(_) => {
+            QEvent::Decl(d) => {
                 if start != 0 && self.fragment.is_none() {
                     return Err(wf("XML declaration not at the start of the document", span));
                 }
+                let raw: &str = &d;
+                check_decl(raw).map_err(|m| wf(m, span))?;
             }
             QEvent::DocType(d) => {
                 if self.seen_root {
@@ -670,6 +672,42 @@ impl<'a> XmlReader<'a> {
     }
 }
 
+/// XML §2.8 `XMLDecl`: version, then optional encoding and standalone, in that order.
+fn check_decl(raw: &str) -> Result<(), String> {
+    let body = raw.strip_prefix("xml").unwrap_or(raw);
+    let attrs = parse_attributes(body)?;
+    let mut it = attrs.iter().peekable();
+    match it.next() {
+        Some((k, v)) if k == "version" => {
+            let ok = v
+                .strip_prefix("1.")
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+            if !ok {
+                return Err(format!("unsupported XML version \"{v}\""));
+            }
+        }
+        _ => return Err("the XML declaration must start with version".into()),
+    }
+    if let Some((_, v)) = it.next_if(|(k, _)| k == "encoding") {
+        let mut cs = v.chars();
+        let ok = cs.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            return Err(format!("invalid encoding name \"{v}\""));
+        }
+    }
+    if let Some((_, v)) = it.next_if(|(k, _)| k == "standalone")
+        && v != "yes"
+        && v != "no"
+    {
+        return Err(format!("standalone must be \"yes\" or \"no\", not \"{v}\""));
+    }
+    if let Some((k, _)) = it.next() {
+        return Err(format!("unexpected \"{k}\" in the XML declaration"));
+    }
+    Ok(())
+}
+
 fn char_ref(name: &str) -> Option<char> {
     let n = if let Some(h) = name.strip_prefix("#x") {
         u32::from_str_radix(h, 16).ok()?
@@ -787,6 +825,11 @@ mod tests {
         assert!(err("<a>"));
         assert!(err(""));
         assert!(!err("<?xml version='1.0'?>\n<!-- c --><a/>\n"));
+        assert!(!err(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?><a/>"
+        ));
+        assert!(err("<?xml version=\"1.0\" standalone=\"maybe\"?><a/>"));
+        assert!(err("<?xml encoding=\"UTF-8\"?><a/>"));
     }
 
     #[test]
