@@ -793,7 +793,7 @@ fn parse_moment(kind: Kind, t: &str) -> Option<(Vec<i64>, Decimal)> {
         };
         let n = r.bytes().take_while(u8::is_ascii_digit).count();
         // Years beyond twelve digits are refused rather than overflowing the day count.
-        if n < 4 || n > 12 || (n > 4 && r.starts_with('0')) {
+        if !(4..=12).contains(&n) || (n > 4 && r.starts_with('0')) {
             return None;
         }
         let y: i64 = r.get(..n)?.parse().ok()?;
