@@ -625,21 +625,66 @@ fn is_language(t: &str) -> bool {
 }
 
 fn is_any_uri(t: &str) -> bool {
-    // XSD Part 2 §3.2.17: any string that becomes a URI reference after escaping; reject only
-    // characters never allowed and malformed percent escapes.
-    let b = t.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let ok = b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
-            if !ok {
-                return false;
-            }
-        }
-        i += 1;
+    // XSD Part 2 §3.2.17: a URI reference (RFC 2396 as amended by RFC 2732) once the characters
+    // XLink escapes (spaces, `<>"{}|\^`` ` ``, non-ASCII) are escaped. What remains to check:
+    // `%` starts a two-digit hex escape; one `#` at most; `[` `]` only in the authority, the
+    // query or the fragment; a scheme, when present, is well formed and followed by something.
+    if t.matches('#').count() > 1 {
+        return false;
     }
-    t.matches('#').count() <= 1
+    let b = t.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'%'
+            && !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return false;
+        }
+    }
+    let frag_at = t.find('#').unwrap_or(t.len());
+    let before_frag = t.get(..frag_at).unwrap_or("");
+    let query_at = before_frag.find('?').unwrap_or(before_frag.len());
+    let head = before_frag.get(..query_at).unwrap_or("");
+    // Scheme: a colon before any '/' in the head.
+    let first_slash = head.find('/').unwrap_or(head.len());
+    let mut rest = head;
+    if let Some(colon) = head.get(..first_slash).and_then(|h| h.find(':')) {
+        let scheme = head.get(..colon).unwrap_or("");
+        let mut cs = scheme.chars();
+        let ok = cs.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        if !ok || colon + 1 == t.len() {
+            return false;
+        }
+        rest = head.get(colon + 1..).unwrap_or("");
+    }
+    // Authority after "//" may hold an IPv6 literal; the path may not hold brackets.
+    let path = match rest.strip_prefix("//") {
+        Some(r) => {
+            let end = r.find('/').unwrap_or(r.len());
+            let authority = r.get(..end).unwrap_or("");
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if host.contains(['[', ']']) {
+                // RFC 2732: "[" IPv6 "]" [ ":" port ]
+                let ok = host
+                    .strip_prefix('[')
+                    .and_then(|h| h.split_once(']'))
+                    .is_some_and(|(inside, after)| {
+                        !inside.contains(['[', ']'])
+                            && (after.is_empty()
+                                || after
+                                    .strip_prefix(':')
+                                    .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())))
+                    });
+                if !ok {
+                    return false;
+                }
+            }
+            r.get(end..).unwrap_or("")
+        }
+        None => rest,
+    };
+    !path.contains(['[', ']'])
 }
 
 fn parse_float(t: &str) -> Option<f64> {
@@ -986,6 +1031,21 @@ mod tests {
         assert!(ok("base64Binary", "YWJj"));
         assert!(!ok("hexBinary", "abc"));
         assert!(ok("NMTOKENS", " a b "));
+        assert!(ok("anyURI", "http://example.org/a?b=c#d"));
+        assert!(ok("anyURI", "#pmb123"));
+        assert!(ok("anyURI", "http://[::1]/x"));
+        assert!(ok("anyURI", "caf\u{e9}.html"));
+        assert!(ok("anyURI", ""));
+        assert!(!ok("anyURI", "[URL"));
+        assert!(ok("anyURI", "a b"));
+        assert!(ok("anyURI", "#[UUID]"));
+        assert!(ok("anyURI", "?a["));
+        assert!(!ok("anyURI", "http:"));
+        assert!(!ok("anyURI", "/a["));
+        assert!(!ok("anyURI", "http://a]b/"));
+        assert!(ok("anyURI", "http://u@[::1]:80/p?q[]#f"));
+        assert!(!ok("anyURI", "a#b#c"));
+        assert!(!ok("anyURI", "%zz"));
     }
 
     #[test]

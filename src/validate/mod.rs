@@ -27,6 +27,7 @@ pub mod codes {
     pub const ATTRIBUTE_VALUE_INVALID: &str = "rng/attribute-value-invalid";
     pub const ATTRIBUTE_MISSING: &str = "rng/attribute-missing";
     pub const TEXT_NOT_ALLOWED: &str = "rng/text-not-allowed";
+    pub const TEXT_INVALID: &str = "rng/text-invalid";
     pub const CONTENT_INCOMPLETE: &str = "rng/content-incomplete";
     pub const DUPLICATE_ID: &str = "rng/duplicate-id";
     pub const IDREF_DANGLING: &str = "rng/idref-dangling";
@@ -598,6 +599,98 @@ impl Validator {
         out
     }
 
+    /// What a value could be, for messages: the values and datatypes of `p`'s alternatives.
+    fn value_expectations(&mut self, p: PatId) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) || out.len() > MAX_EXPECTED {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Value(v) => {
+                    if let Some(vp) = self.a.values.get(v as usize) {
+                        out.push(format!("\"{}\"", vp.raw));
+                    }
+                }
+                Pat::Data(dt, _) => {
+                    if let Some(d) = self.a.datatypes.get(dt as usize) {
+                        out.push(format!("a value of datatype {}", d.name));
+                    }
+                }
+                Pat::List(_) => out.push("a list of values".to_string()),
+                Pat::Text => out.push("any text".to_string()),
+                Pat::Choice(x, y) | Pat::Interleave(x, y) => {
+                    stack.push(y);
+                    stack.push(x);
+                }
+                Pat::Group(x, y) => {
+                    if self.a.nullable(x) {
+                        stack.push(y);
+                    }
+                    stack.push(x);
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Contents of the attribute patterns of `p` that allow the attribute `name`.
+    fn attribute_contents(&mut self, p: PatId, name: u32) -> PatId {
+        let mut acc = NOT_ALLOWED;
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Attribute(nc, c) if self.nc_contains(nc, name) => {
+                    acc = self.a.choice(acc, c);
+                }
+                Pat::Choice(x, y) | Pat::Interleave(x, y) | Pat::Group(x, y) => {
+                    stack.push(y);
+                    stack.push(x);
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        acc
+    }
+
+    /// Whether the next thing `p` accepts is data (a value, datatype or list).
+    fn expects_data(&mut self, p: PatId) -> bool {
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Value(_) | Pat::Data(..) | Pat::List(_) => return true,
+                Pat::Choice(x, y) | Pat::Interleave(x, y) => {
+                    stack.push(x);
+                    stack.push(y);
+                }
+                Pat::Group(x, y) => {
+                    stack.push(x);
+                    if self.a.nullable(x) {
+                        stack.push(y);
+                    }
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// Attributes that must still be given in `p` (for messages).
     fn required_attributes(&mut self, p: PatId) -> Vec<NcId> {
         let mut memo = FastMap::default();
@@ -854,6 +947,8 @@ impl Validator {
                                 )
                                 .with_expected(expected)
                             } else {
+                                let c = self.attribute_contents(q, an);
+                                let expected = self.value_expectations(c);
                                 Diagnostic::error(
                                     codes::ATTRIBUTE_VALUE_INVALID,
                                     format!(
@@ -861,6 +956,7 @@ impl Validator {
                                         att.qname, att.value
                                     ),
                                 )
+                                .with_expected(expected)
                             };
                             report.push(d.with_span(at));
                             if named != NOT_ALLOWED {
@@ -906,11 +1002,23 @@ impl Validator {
                 Event::End { span, .. } => {
                     let Some(mut f) = frames.pop() else { continue };
                     let qname = names.pop().unwrap_or_default();
+                    let mut reported = false;
                     if !f.had_child {
                         let t = std::mem::take(&mut f.text);
                         let d = self.text(p, &t);
                         if is_ws(&t) {
                             p = self.a.choice(p, d);
+                        } else if d == NOT_ALLOWED && self.expects_data(p) {
+                            let expected = self.value_expectations(p);
+                            report.push(
+                                Diagnostic::error(
+                                    codes::TEXT_INVALID,
+                                    format!("character content of element \"{qname}\" invalid"),
+                                )
+                                .with_span(Span::at(span.end))
+                                .with_expected(expected),
+                            );
+                            reported = true;
                         } else if d == NOT_ALLOWED {
                             f.text = t;
                             p = self.flush_text(p, &mut f, &mut report);
@@ -921,6 +1029,9 @@ impl Validator {
                         p = self.flush_text(p, &mut f, &mut report);
                     }
                     let mut e = self.end(p, false);
+                    if e == NOT_ALLOWED && reported {
+                        e = self.end(p, true);
+                    }
                     if e == NOT_ALLOWED {
                         let ncs = self.front(p, false);
                         let expected = self.names_of(&ncs, "element");
