@@ -8,8 +8,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Loc;
+use super::datatype::IdType;
 use super::parse::{Ast, Error, Parsed};
-use super::pattern::{Arena, EMPTY, ElemId, NOT_ALLOWED, NcId, Pat, PatId, TEXT};
+use super::pattern::{Arena, EMPTY, ElemId, NOT_ALLOWED, NameClass, NcId, Pat, PatId, TEXT};
 use crate::diag::{Diagnostic, Span};
 
 #[derive(Clone, Copy)]
@@ -506,6 +507,142 @@ pub fn compile(parsed: &Parsed) -> Result<(Arena, PatId), Error> {
                 _ => {}
             }
         }
+        let mut reachable: Vec<ElemId> = seen_e.into_iter().collect();
+        reachable.sort_unstable();
+        check_id_types(&arena, &reachable, &locs)?;
     }
     Ok((arena, start))
+}
+
+/// (element namespace, element local name, attribute namespace, attribute local name).
+type PairKey = (String, String, String, String);
+
+fn id_type_of(arena: &Arena, p: PatId) -> IdType {
+    match arena.get(p) {
+        Pat::Data(dt, _) => arena.datatypes.get(dt as usize).map(|d| d.id_type()),
+        Pat::Value(v) => arena
+            .values
+            .get(v as usize)
+            .and_then(|v| arena.datatypes.get(v.datatype as usize))
+            .map(|d| d.id_type()),
+        _ => None,
+    }
+    .unwrap_or(IdType::Null)
+}
+
+/// RELAX NG DTD Compatibility §4 (ID, IDREF, IDREFS): an ID-typed `data` or `value` is the
+/// whole content of an `attribute` with a simple name on an `element` with a simple name, and
+/// one (element, attribute) pair never has two ID-types.
+fn check_id_types(
+    arena: &Arena,
+    elements: &[ElemId],
+    locs: &HashMap<PatId, Loc>,
+) -> Result<(), Error> {
+    let mut table: HashMap<PairKey, IdType> = HashMap::new();
+    // Attributes whose element or attribute name class is not a simple name (never ID-typed).
+    let mut wild: Vec<(NcId, NcId, Loc)> = Vec::new();
+    for &e in elements {
+        let Some(info) = arena.elements.get(e as usize) else {
+            continue;
+        };
+        let eloc = Loc {
+            file: info.file,
+            span: info.span,
+        };
+        let ename = match arena.name_class(info.nc) {
+            Some(NameClass::Name(n, l)) => Some((n.clone(), l.clone())),
+            _ => None,
+        };
+        let mut stack = vec![info.content];
+        let mut seen = HashSet::new();
+        while let Some(p) = stack.pop() {
+            if !seen.insert(p) {
+                continue;
+            }
+            let at = locs.get(&p).copied().unwrap_or(eloc);
+            match arena.get(p) {
+                Pat::Attribute(nc, c) => {
+                    let ty = id_type_of(arena, c);
+                    let aname = match arena.name_class(nc) {
+                        Some(NameClass::Name(n, l)) => Some((n.clone(), l.clone())),
+                        _ => None,
+                    };
+                    if ty != IdType::Null {
+                        let (Some(en), Some(an)) = (&ename, &aname) else {
+                            return Err(err(
+                                at,
+                                "schema/id-type",
+                                "an attribute with an ID, IDREF or IDREFS value must have a simple name and belong to an element with a simple name (DTD Compatibility §4)",
+                            ));
+                        };
+                        let key = (en.0.clone(), en.1.clone(), an.0.clone(), an.1.clone());
+                        if table.insert(key, ty).is_some_and(|old| old != ty) {
+                            return Err(err(
+                                at,
+                                "schema/id-type",
+                                format!(
+                                    "conflicting ID-types for attribute \"{}\" of element \"{}\" (DTD Compatibility §4)",
+                                    an.1, en.1
+                                ),
+                            ));
+                        }
+                        if let Pat::Data(_, Some(ex)) = arena.get(c) {
+                            stack.push(ex);
+                        }
+                    } else {
+                        if let (Some(en), Some(an)) = (&ename, &aname) {
+                            let key = (en.0.clone(), en.1.clone(), an.0.clone(), an.1.clone());
+                            if table.insert(key, ty).is_some_and(|old| old != ty) {
+                                return Err(err(
+                                    at,
+                                    "schema/id-type",
+                                    format!(
+                                        "conflicting ID-types for attribute \"{}\" of element \"{}\" (DTD Compatibility §4)",
+                                        an.1, en.1
+                                    ),
+                                ));
+                            }
+                        } else {
+                            wild.push((info.nc, nc, at));
+                        }
+                        stack.push(c);
+                    }
+                }
+                Pat::Data(..) | Pat::Value(_) if id_type_of(arena, p) != IdType::Null => {
+                    return Err(err(
+                        at,
+                        "schema/id-type",
+                        "a data or value pattern with an ID, IDREF or IDREFS type must be the whole content of an attribute (DTD Compatibility §4)",
+                    ));
+                }
+                Pat::Data(_, Some(ex)) => stack.push(ex),
+                Pat::Choice(a, b) | Pat::Group(a, b) | Pat::Interleave(a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                Pat::OneOrMore(a) | Pat::List(a) => stack.push(a),
+                _ => {}
+            }
+        }
+    }
+    // An element and attribute that overlap an ID-typed pair must have the same ID-type.
+    let mut typed: Vec<(&PairKey, &IdType)> =
+        table.iter().filter(|(_, t)| **t != IdType::Null).collect();
+    typed.sort_by(|a, b| a.0.cmp(b.0));
+    for ((ens, el, ans, al), _) in typed {
+        for (enc, anc, at) in &wild {
+            let overlaps = arena.name_class(*enc).is_some_and(|n| n.contains(ens, el))
+                && arena.name_class(*anc).is_some_and(|n| n.contains(ans, al));
+            if overlaps {
+                return Err(err(
+                    *at,
+                    "schema/id-type",
+                    format!(
+                        "conflicting ID-types for attribute \"{al}\" of element \"{el}\" (DTD Compatibility §4)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -471,7 +471,10 @@ impl Datatype {
                 let ok = match self.kind {
                     Language => is_language(&t),
                     Name => crate::xml::is_name(&t),
-                    NCName | Id | IdRef | Entity => crate::xml::is_ncname(&t),
+                    NCName | Id | IdRef => crate::xml::is_ncname(&t),
+                    // An ENTITY names an unparsed entity declared in a DTD; no document read
+                    // here declares one (external DTDs are never fetched).
+                    Entity => false,
                     NmToken => !t.is_empty() && t.chars().all(crate::xml::is_name_char),
                     _ => is_any_uri(&t),
                 };
@@ -491,6 +494,7 @@ impl Datatype {
                 let ok = !items.is_empty()
                     && items.iter().all(|x| match self.kind {
                         NmTokens => x.chars().all(crate::xml::is_name_char),
+                        Entities => false,
                         _ => crate::xml::is_ncname(x),
                     });
                 if !ok {
@@ -862,15 +866,14 @@ fn parse_moment(kind: Kind, t: &str) -> Option<(Vec<i64>, Decimal)> {
         if sec.len() < 2 || !sec.get(..2)?.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        if sec.len() > 2 && (sec.get(2..3)? != "." || sec.len() == 3) {
+        // As jing reads it: "ss", "ss." or "ss.fff".
+        if sec.len() > 2 && (sec.get(2..3)? != "." || sec.get(3..)?.contains('.')) {
             return None;
         }
         let d = Decimal::parse(sec)?;
         let whole: i64 = sec.get(..2)?.parse().ok()?;
-        if h > 24 || mi > 59 || whole > 59 {
-            return None;
-        }
-        if h == 24 && (mi != 0 || !(d.int.is_empty() && d.frac.is_empty())) {
+        // Hours 0-23, seconds up to 60 (a leap second), as jing accepts them.
+        if h > 23 || mi > 59 || whole > 60 {
             return None;
         }
         Some((h, mi, d, rest.get(n..)?))

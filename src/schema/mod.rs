@@ -219,6 +219,32 @@ mod tests {
     }
 
     #[test]
+    fn dtd_compatibility_id_types() {
+        let wrap = |body: &str| {
+            format!(
+                r#"<element name="r" xmlns="http://relaxng.org/ns/structure/1.0" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes"><choice>{body}</choice></element>"#
+            )
+        };
+        let id =
+            r#"<element name="foo"><attribute name="id"><data type="ID"/></attribute></element>"#;
+        assert!(
+            compile(&wrap(&format!(
+                "{id}<element name='bar'><empty/></element>"
+            )))
+            .is_ok()
+        );
+        // The same (element, attribute) with two ID-types.
+        let text = r#"<element name="foo"><attribute name="id"><text/></attribute></element>"#;
+        assert!(compile(&wrap(&format!("{id}{text}"))).is_err());
+        // An overlapping wildcard element.
+        let any = r#"<element><anyName/><attribute name="id"/></element>"#;
+        assert!(compile(&wrap(&format!("{id}{any}"))).is_err());
+        // ID-typed data outside an attribute.
+        let bare = r#"<element name="x"><data type="ID"/></element>"#;
+        assert!(compile(&wrap(&format!("{bare}{text}"))).is_err());
+    }
+
+    #[test]
     fn deep_schema_does_not_crash() {
         let n = 5000;
         let s = format!(
