@@ -74,8 +74,9 @@ pub enum Value {
     QName(String, String),
     Bytes(Vec<u8>),
     List(Vec<String>),
-    /// Months and seconds (as a decimal) of a duration.
-    Duration(i64, Decimal),
+    /// Months and seconds (as a decimal) of a duration, for ordering, and its fields as
+    /// written (years, months, days, hours, minutes, seconds), for equality as jing compares.
+    Duration(i64, Decimal, Vec<String>),
     /// Date/time fields normalised to UTC when a timezone is given: a sortable key.
     Moment(Vec<i64>, Decimal),
 }
@@ -93,7 +94,7 @@ impl Value {
             (Value::Decimal(a), Value::Decimal(b)) => Some(a.cmp(b)),
             (Value::Float(a), Value::Float(b)) => a.partial_cmp(b),
             (Value::Moment(a, x), Value::Moment(b, y)) => Some(a.cmp(b).then(x.cmp(y))),
-            (Value::Duration(m1, s1), Value::Duration(m2, s2)) => {
+            (Value::Duration(m1, s1, _), Value::Duration(m2, s2, _)) => {
                 let o1 = m1.cmp(m2);
                 let o2 = s1.cmp(s2);
                 if o1 == o2 || o2 == Ordering::Equal {
@@ -512,7 +513,8 @@ impl Datatype {
                     Some((p, l)) => (ctx(p)?, l.to_string()),
                     None => (ctx("").unwrap_or_default(), t.clone()),
                 };
-                (Value::QName(ns, local), 0)
+                let n = t.chars().count();
+                (Value::QName(ns, local), n)
             }
             Boolean => match collapse(s).as_str() {
                 "true" | "1" => (Value::Bool(true), 0),
@@ -537,10 +539,16 @@ impl Datatype {
                 }
                 (Value::Decimal(d), 0)
             }
-            Float | Double => (Value::Float(parse_float(&collapse(s))?), 0),
+            Float => {
+                // float values are single precision (XSD Part 2 §3.2.4).
+                let x = parse_float(&collapse(s))?;
+                (Value::Float(f64::from(x as f32)), 0)
+            }
+            Double => (Value::Float(parse_float(&collapse(s))?), 0),
             Duration => {
-                let (m, sec) = parse_duration(&collapse(s))?;
-                (Value::Duration(m, sec), 0)
+                let t = collapse(s);
+                let (m, sec) = parse_duration(&t)?;
+                (Value::Duration(m, sec, duration_fields(&t)), 0)
             }
             DateTime | Date | Time | GYear | GYearMonth | GMonth | GMonthDay | GDay => {
                 let (k, sec) = parse_moment(self.kind, &collapse(s))?;
@@ -568,9 +576,9 @@ impl Datatype {
         };
         for f in &self.facets {
             let ok = match f {
-                Facet::Length(n) => matches!(v, Value::QName(..)) || len == *n,
-                Facet::MinLength(n) => matches!(v, Value::QName(..)) || len >= *n,
-                Facet::MaxLength(n) => matches!(v, Value::QName(..)) || len <= *n,
+                Facet::Length(n) => len == *n,
+                Facet::MinLength(n) => len >= *n,
+                Facet::MaxLength(n) => len <= *n,
                 Facet::Pattern(re) => {
                     let lexical = match self.kind {
                         String => s.to_string(),
@@ -579,12 +587,15 @@ impl Datatype {
                     };
                     re.is_match(&lexical)
                 }
+                // Digits are counted as written, trailing fraction zeros included, as jing does.
                 Facet::TotalDigits(n) => match &v {
-                    Value::Decimal(d) => d.total_digits() <= *n,
+                    Value::Decimal(d) => {
+                        d.int.len() + lexical_fraction_digits(s) <= *n && d.total_digits() <= *n
+                    }
                     _ => true,
                 },
                 Facet::FractionDigits(n) => match &v {
-                    Value::Decimal(d) => d.frac.len() <= *n,
+                    Value::Decimal(_) => lexical_fraction_digits(s) <= *n,
                     _ => true,
                 },
                 Facet::MinInclusive(b) => {
@@ -717,6 +728,41 @@ fn digits(s: &str, n: usize) -> Option<i64> {
         return None;
     }
     s.parse().ok()
+}
+
+/// Digits after the decimal point as written.
+fn lexical_fraction_digits(s: &str) -> usize {
+    let t = collapse(s);
+    t.split_once('.').map_or(0, |(_, f)| f.len())
+}
+
+/// The fields of a valid duration as written (number strings keyed by designator).
+fn duration_fields(t: &str) -> Vec<String> {
+    let neg = t.starts_with('-');
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_time = false;
+    let mut nonzero = false;
+    for c in t.chars() {
+        match c {
+            '-' | 'P' => {}
+            'T' => in_time = true,
+            '0'..='9' | '.' => cur.push(c),
+            _ => {
+                let d = Decimal::parse(&cur).unwrap_or(Decimal::from_i64(0));
+                if !(d.int.is_empty() && d.frac.is_empty()) {
+                    nonzero = true;
+                    let time = if in_time { "T" } else { "" };
+                    out.push(format!("{time}{c}{}.{}", d.int, d.frac));
+                }
+                cur.clear();
+            }
+        }
+    }
+    if neg && nonzero {
+        out.push("-".into());
+    }
+    out
 }
 
 fn parse_duration(t: &str) -> Option<(i64, Decimal)> {
@@ -1035,6 +1081,18 @@ mod tests {
         assert!(!ok("hexBinary", "abc"));
         assert!(ok("NMTOKENS", " a b "));
         assert!(ok("anyURI", "http://example.org/a?b=c#d"));
+        let dur = |a: &str, b: &str| {
+            Datatype::new(XSD_LIB, "duration", &[])
+                .ok()
+                .and_then(|d| d.value(a, &|_| None).map(|v| d.equal(b, &v, &|_| None)))
+                .unwrap_or(false)
+        };
+        assert!(dur("P1Y", "P1Y0M"));
+        assert!(!dur("P1Y", "P12M"));
+        assert!(!dur("-P1D", "P1D"));
+        assert!(dur("-P0D", "P0D"));
+        assert!(!dur("P1D", "PT24H"));
+        assert!(dur("PT1.0S", "PT1S"));
         assert!(ok("anyURI", "#pmb123"));
         assert!(ok("anyURI", "http://[::1]/x"));
         assert!(ok("anyURI", "caf\u{e9}.html"));
