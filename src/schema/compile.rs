@@ -134,6 +134,8 @@ impl<'a> Compiler<'a> {
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 struct Cx {
+    /// The `attribute` whose content is being checked (errors are placed on it, as jing does).
+    anchor: Option<Loc>,
     attr: bool,
     one_or_more: bool,
     oom_group: bool,
@@ -168,9 +170,10 @@ impl Checker<'_> {
             return Ok(());
         }
         let at = self.loc(p, at);
+        let anchor = if cx.attr { cx.anchor.unwrap_or(at) } else { at };
         let bad = |what: &str, inside: &str| {
             err(
-                at,
+                if inside == "attribute" { anchor } else { at },
                 "schema/restriction",
                 format!("{what} is not allowed inside {inside} (RELAX NG §7.1)"),
             )
@@ -200,7 +203,15 @@ impl Checker<'_> {
                         "an attribute with anyName or nsName must be repeated by oneOrMore (RELAX NG §7.3)",
                     ));
                 }
-                self.path(c, Cx { attr: true, ..cx }, at)?;
+                self.path(
+                    c,
+                    Cx {
+                        attr: true,
+                        anchor: Some(at),
+                        ..cx
+                    },
+                    at,
+                )?;
             }
             Pat::Element(_) => {
                 if cx.attr || cx.list || cx.except {

@@ -94,10 +94,38 @@ fn err(file: usize, span: Span, code: &str, msg: impl Into<String>) -> Error {
     Box::new((file, Diagnostic::error(code, msg).with_span(span)))
 }
 
+/// The end of an element's start tag, where jing places schema errors.
 fn span_of(n: roxmltree::Node) -> Span {
     let r = n.range();
-    // Point at the start tag only.
-    Span::new(r.start, r.end.min(r.start + 1))
+    let text = n.document().input_text();
+    let mut quote: Option<u8> = None;
+    let bytes = text.as_bytes();
+    let mut i = r.start;
+    while i < r.end {
+        let Some(&b) = bytes.get(i) else { break };
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return Span::at(i + 1),
+            None => {}
+        }
+        i += 1;
+    }
+    Span::at(r.start)
+}
+
+/// The end of an element (for errors about missing content, where jing places them).
+fn end_of(n: roxmltree::Node) -> Span {
+    Span::at(n.range().end)
+}
+
+/// The first element child (for errors about unexpected content).
+fn first_child_span(n: roxmltree::Node) -> Span {
+    n.children()
+        .find(|c| c.is_element())
+        .map(span_of)
+        .unwrap_or_else(|| span_of(n))
 }
 
 fn is_ws(s: &str) -> bool {
@@ -327,7 +355,7 @@ impl<'r> Parser<'r> {
         match ps.len() {
             0 => Err(err(
                 ctx.file,
-                span_of(n),
+                end_of(n),
                 "schema/missing-pattern",
                 format!("<{}> needs at least one pattern", n.tag_name().name()),
             )),
@@ -367,7 +395,12 @@ impl<'r> Parser<'r> {
                     self.qname(n, trim(q), ns, ctx)?
                 } else {
                     let Some(first) = kids.next() else {
-                        return Err(e(format!("<{name}> needs a name class")));
+                        return Err(err(
+                            ctx.file,
+                            end_of(n),
+                            "schema/bad-pattern",
+                            format!("<{name}> needs a name class"),
+                        ));
                     };
                     self.name_class(first, ctx, false)?
                 };
@@ -378,7 +411,14 @@ impl<'r> Parser<'r> {
                 }
                 if name == "element" {
                     let content = match ps.len() {
-                        0 => return Err(e("<element> needs a content pattern".into())),
+                        0 => {
+                            return Err(err(
+                                ctx.file,
+                                end_of(n),
+                                "schema/bad-pattern",
+                                "<element> needs a content pattern",
+                            ));
+                        }
                         1 => ps.pop().unwrap_or(Ast::NotAllowed),
                         _ => Ast::Group(ps),
                     };
@@ -394,7 +434,18 @@ impl<'r> Parser<'r> {
                     let content = match ps.len() {
                         0 => Ast::Text,
                         1 => ps.pop().unwrap_or(Ast::NotAllowed),
-                        _ => return Err(e("<attribute> takes at most one pattern".into())),
+                        _ => {
+                            let at = rng_children(n)
+                                .nth(if n.attribute("name").is_some() { 1 } else { 2 })
+                                .map(span_of)
+                                .unwrap_or(loc.span);
+                            return Err(err(
+                                ctx.file,
+                                at,
+                                "schema/bad-pattern",
+                                "<attribute> takes at most one pattern",
+                            ));
+                        }
                     };
                     Ast::Attribute(nc, Box::new(content), loc)
                 }
@@ -403,7 +454,12 @@ impl<'r> Parser<'r> {
                 self.check_attrs(n, &[], ctx)?;
                 let ps = self.children_patterns(n, ctx)?;
                 if ps.is_empty() {
-                    return Err(e(format!("<{name}> needs at least one pattern")));
+                    return Err(err(
+                        ctx.file,
+                        end_of(n),
+                        "schema/bad-pattern",
+                        format!("<{name}> needs at least one pattern"),
+                    ));
                 }
                 match name {
                     "group" => Ast::Group(ps),
@@ -425,7 +481,12 @@ impl<'r> Parser<'r> {
             "empty" | "text" | "notAllowed" => {
                 self.check_attrs(n, &[], ctx)?;
                 if rng_children(n).next().is_some() {
-                    return Err(e(format!("<{name}> must be empty")));
+                    return Err(err(
+                        ctx.file,
+                        first_child_span(n),
+                        "schema/bad-pattern",
+                        format!("<{name}> must be empty"),
+                    ));
                 }
                 self.check_no_text(n, ctx)?;
                 match name {
@@ -437,7 +498,12 @@ impl<'r> Parser<'r> {
             "ref" | "parentRef" => {
                 self.check_attrs(n, &["name"], ctx)?;
                 if rng_children(n).next().is_some() {
-                    return Err(e(format!("<{name}> must be empty")));
+                    return Err(err(
+                        ctx.file,
+                        first_child_span(n),
+                        "schema/bad-pattern",
+                        format!("<{name}> must be empty"),
+                    ));
                 }
                 self.check_no_text(n, ctx)?;
                 let target = trim(n.attribute("name").unwrap_or(""));
@@ -483,11 +549,23 @@ impl<'r> Parser<'r> {
                             self.check_attrs(c, &[], &ec)?;
                             let ps = self.children_patterns(c, &ec)?;
                             if ps.is_empty() {
-                                return Err(e("<except> needs at least one pattern".into()));
+                                return Err(err(
+                                    ctx.file,
+                                    end_of(c),
+                                    "schema/bad-pattern",
+                                    "<except> needs at least one pattern",
+                                ));
                             }
                             except = Some(Box::new(Ast::Choice(ps)));
                         }
-                        other => return Err(e(format!("<{other}> is not allowed in <data>"))),
+                        other => {
+                            return Err(err(
+                                ctx.file,
+                                span_of(c),
+                                "schema/bad-pattern",
+                                format!("<{other}> is not allowed in <data>"),
+                            ));
+                        }
                     }
                 }
                 let dt = Datatype::new(&ctx.dtlib, ty, &params)
@@ -546,7 +624,12 @@ impl<'r> Parser<'r> {
                 self.check_attrs(n, &["href"], ctx)?;
                 self.check_no_text(n, ctx)?;
                 if rng_children(n).next().is_some() {
-                    return Err(e("<externalRef> must be empty".into()));
+                    return Err(err(
+                        ctx.file,
+                        first_child_span(n),
+                        "schema/bad-pattern",
+                        "<externalRef> must be empty",
+                    ));
                 }
                 let href = n.attribute("href").unwrap_or("");
                 let file = self.load(&ctx.base_dir, href, ctx.file, loc.span)?;
@@ -607,9 +690,13 @@ impl<'r> Parser<'r> {
                     self.check_attrs(c, &["combine"], &cc)?;
                     let ps = self.children_patterns(c, &cc)?;
                     if ps.len() != 1 {
+                        let at = rng_children(c)
+                            .nth(1)
+                            .map(span_of)
+                            .unwrap_or_else(|| end_of(c));
                         return Err(err(
                             cc.file,
-                            loc.span,
+                            at,
                             "schema/bad-start",
                             "<start> takes exactly one pattern",
                         ));
@@ -765,9 +852,15 @@ impl<'r> Parser<'r> {
                 } else {
                     format!("'{key}'")
                 };
+                let second = comps
+                    .iter()
+                    .filter(|c| c.combine.is_none())
+                    .nth(1)
+                    .map(|c| c.loc)
+                    .unwrap_or(first);
                 return Err(err(
-                    first.file,
-                    comps.get(1).map(|c| c.loc.span).unwrap_or(first.span),
+                    second.file,
+                    second.span,
                     "schema/duplicate-define",
                     format!("{what} is defined more than once without 'combine'"),
                 ));
@@ -861,7 +954,12 @@ impl<'r> Parser<'r> {
                 let mut except = None;
                 for c in rng_children(n) {
                     if c.tag_name().name() != "except" || except.is_some() {
-                        return Err(e(format!("<{}> is not allowed here", c.tag_name().name())));
+                        return Err(err(
+                            ctx.file,
+                            span_of(c),
+                            "schema/bad-name-class",
+                            format!("<{}> is not allowed here", c.tag_name().name()),
+                        ));
                     }
                     let ec = self.enter(c, &ctx)?;
                     self.check_attrs(c, &[], &ec)?;
@@ -871,7 +969,12 @@ impl<'r> Parser<'r> {
                         ncs.push(self.name_class(k, &ec, true)?);
                     }
                     let Some(mut acc) = ncs.pop() else {
-                        return Err(e("<except> needs a name class".into()));
+                        return Err(err(
+                            ctx.file,
+                            end_of(c),
+                            "schema/bad-name-class",
+                            "<except> needs a name class",
+                        ));
                     };
                     while let Some(x) = ncs.pop() {
                         acc = NameClass::Choice(Box::new(x), Box::new(acc));
