@@ -102,9 +102,10 @@ impl<'a> Compiler<'a> {
                 let q = self.ast(p)?;
                 self.arena.one_or_more(q)
             }
-            Ast::List(p) => {
+            Ast::List(p, loc) => {
                 let q = self.ast(p)?;
-                self.arena.list(q)
+                let l = self.arena.list(q);
+                self.note(l, *loc)
             }
             Ast::Data(dt, except, loc) => {
                 let ex = match except {
@@ -134,8 +135,12 @@ impl<'a> Compiler<'a> {
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 struct Cx {
-    /// The `attribute` whose content is being checked (errors are placed on it, as jing does).
+    /// Where errors about each context are placed, as jing places them: the `attribute`, the
+    /// `list`, the `data` of an `except`, and the `element` (for oneOrMore//group//attribute).
     anchor: Option<Loc>,
+    list_at: Option<Loc>,
+    except_at: Option<Loc>,
+    elem_at: Option<Loc>,
     attr: bool,
     one_or_more: bool,
     oom_group: bool,
@@ -170,10 +175,16 @@ impl Checker<'_> {
             return Ok(());
         }
         let at = self.loc(p, at);
-        let anchor = if cx.attr { cx.anchor.unwrap_or(at) } else { at };
         let bad = |what: &str, inside: &str| {
+            let place = match inside {
+                "attribute" => cx.anchor,
+                "list" => cx.list_at,
+                "data/except" => cx.except_at,
+                "oneOrMore//group or interleave" => cx.elem_at,
+                _ => None,
+            };
             err(
-                if inside == "attribute" { anchor } else { at },
+                place.unwrap_or(at),
                 "schema/restriction",
                 format!("{what} is not allowed inside {inside} (RELAX NG §7.1)"),
             )
@@ -248,7 +259,15 @@ impl Checker<'_> {
                 if cx.list || cx.except || cx.start {
                     return Err(bad("list", ctxname(cx)));
                 }
-                self.path(c, Cx { list: true, ..cx }, at)?;
+                self.path(
+                    c,
+                    Cx {
+                        list: true,
+                        list_at: cx.list_at.or(Some(at)),
+                        ..cx
+                    },
+                    at,
+                )?;
             }
             Pat::Text => {
                 if cx.list || cx.except || cx.start {
@@ -260,7 +279,15 @@ impl Checker<'_> {
                     return Err(bad("data", "start"));
                 }
                 if let Some(e) = ex {
-                    self.path(e, Cx { except: true, ..cx }, at)?;
+                    self.path(
+                        e,
+                        Cx {
+                            except: true,
+                            except_at: cx.except_at.or(Some(at)),
+                            ..cx
+                        },
+                        at,
+                    )?;
                 }
             }
             Pat::Value(_) => {
@@ -428,9 +455,10 @@ fn check_refs(parsed: &Parsed, ast: &Ast) -> Result<(), Error> {
                     format!("reference to undefined pattern '{name}'"),
                 ));
             }
-            Ast::Element(_, c, _) | Ast::Attribute(_, c, _) | Ast::OneOrMore(c) | Ast::List(c) => {
-                stack.push(c)
-            }
+            Ast::Element(_, c, _)
+            | Ast::Attribute(_, c, _)
+            | Ast::OneOrMore(c)
+            | Ast::List(c, _) => stack.push(c),
             Ast::Data(_, Some(c), _) => stack.push(c),
             Ast::Group(v) | Ast::Interleave(v) | Ast::Choice(v) => stack.extend(v.iter()),
             _ => {}
@@ -498,7 +526,14 @@ pub fn compile(parsed: &Parsed) -> Result<(Arena, PatId), Error> {
                             file: info.file,
                             span: info.span,
                         };
-                        ck.path(info.content, Cx::default(), loc)?;
+                        ck.path(
+                            info.content,
+                            Cx {
+                                elem_at: Some(loc),
+                                ..Cx::default()
+                            },
+                            loc,
+                        )?;
                         if ck.content_type(info.content).is_none() {
                             return Err(err(
                                 loc,

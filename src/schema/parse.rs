@@ -32,7 +32,7 @@ pub enum Ast {
     Interleave(Vec<Ast>),
     Choice(Vec<Ast>),
     OneOrMore(Box<Ast>),
-    List(Box<Ast>),
+    List(Box<Ast>, Loc),
     Data(u32, Option<Box<Ast>>, Loc),
     Value(u32, Loc),
     /// A reference to a definition of a grammar scope (§4.18).
@@ -474,7 +474,7 @@ impl<'r> Parser<'r> {
                     "optional" => Ast::Choice(vec![p, Ast::Empty]),
                     "zeroOrMore" => Ast::Choice(vec![Ast::OneOrMore(Box::new(p)), Ast::Empty]),
                     "oneOrMore" => Ast::OneOrMore(Box::new(p)),
-                    "list" => Ast::List(Box::new(p)),
+                    "list" => Ast::List(Box::new(p), loc),
                     _ => Ast::Interleave(vec![p, Ast::Text]),
                 }
             }
@@ -536,7 +536,12 @@ impl<'r> Parser<'r> {
                             let pc = self.enter(c, ctx)?;
                             self.check_attrs(c, &["name"], &pc)?;
                             if has_element_child(c) {
-                                return Err(e("<param> must contain only text".into()));
+                                return Err(err(
+                                    ctx.file,
+                                    first_child_span(c),
+                                    "schema/bad-pattern",
+                                    "<param> must contain only text",
+                                ));
                             }
                             let pn = trim(c.attribute("name").unwrap_or(""));
                             if !is_schema_ncname(pn) {
@@ -568,8 +573,12 @@ impl<'r> Parser<'r> {
                         }
                     }
                 }
+                let at = rng_children(n)
+                    .find(|c| c.tag_name().name() == "param")
+                    .map(span_of)
+                    .unwrap_or(loc.span);
                 let dt = Datatype::new(&ctx.dtlib, ty, &params)
-                    .map_err(|m| err(ctx.file, loc.span, "schema/datatype", m))?;
+                    .map_err(|m| err(ctx.file, at, "schema/datatype", m))?;
                 self.datatypes.push(dt);
                 Ast::Data(
                     u32::try_from(self.datatypes.len() - 1).unwrap_or(u32::MAX),
@@ -580,7 +589,12 @@ impl<'r> Parser<'r> {
             "value" => {
                 self.check_attrs(n, &["type"], ctx)?;
                 if has_element_child(n) {
-                    return Err(e("<value> must contain only text".into()));
+                    return Err(err(
+                        ctx.file,
+                        first_child_span(n),
+                        "schema/bad-pattern",
+                        "<value> must contain only text",
+                    ));
                 }
                 let (lib, ty) = match n.attribute("type") {
                     Some(t) => (ctx.dtlib.clone(), trim(t).to_string()),
@@ -942,10 +956,16 @@ impl<'r> Parser<'r> {
             "name" => {
                 self.check_attrs(n, &[], &ctx)?;
                 if has_element_child(n) {
-                    return Err(e("<name> must contain only text".into()));
+                    return Err(err(
+                        ctx.file,
+                        first_child_span(n),
+                        "schema/bad-name-class",
+                        "<name> must contain only text",
+                    ));
                 }
                 let t = text_of(n);
                 self.qname(n, trim(&t), &ctx.ns, &ctx)
+                    .map_err(|e| Box::new((e.0, e.1.clone().with_span(end_of(n)))))
             }
             "anyName" | "nsName" => {
                 self.check_attrs(n, &[], &ctx)?;
