@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{exit, io};
 use crate::diag::Diagnostic;
-use crate::schema::{self, FsResolver, Schema};
+use crate::schema::{self, FsResolver, Resolver, Schema};
 
 #[derive(clap::Args, Debug)]
 pub struct SchemaArgs {
@@ -47,6 +47,34 @@ pub fn compact_to_rng(_text: &str, _name: &str) -> Result<String, Vec<Diagnostic
         "schema/compact-unavailable",
         "compact syntax (.rnc) is not available in this build",
     )])
+}
+
+/// Local files, with referenced `.rnc` files converted to XML syntax by [`compact_to_rng`].
+struct CliResolver;
+
+impl Resolver for CliResolver {
+    fn resolve(
+        &mut self,
+        base_dir: &Path,
+        href: &str,
+    ) -> Result<(std::path::PathBuf, String), String> {
+        let (path, text) = FsResolver.resolve(base_dir, href)?;
+        if !is_rnc(&path) {
+            return Ok((path, text));
+        }
+        let name = path.display().to_string();
+        match compact_to_rng(&text, &name) {
+            Ok(xml) => Ok((path, xml)),
+            Err(ds) => {
+                let index = crate::diag::LineIndex::new(&text);
+                let msgs: Vec<String> = ds
+                    .iter()
+                    .map(|d| crate::diag::format_short(&name, &text, &index, d))
+                    .collect();
+                Err(msgs.join("\n"))
+            }
+        }
+    }
 }
 
 /// Why a schema could not be used, with the exit code it implies.
@@ -92,7 +120,7 @@ pub fn schema_xml(path: &Path) -> Result<String, LoadFailure> {
 /// Loads and compiles a schema (`.rng`, or `.rnc` when compact syntax is available).
 pub fn load_schema(path: &Path) -> Result<Schema, LoadFailure> {
     let xml = schema_xml(path)?;
-    schema::compile_rng(&xml, path, &mut FsResolver).map_err(|e| LoadFailure {
+    schema::compile_rng(&xml, path, &mut CliResolver).map_err(|e| LoadFailure {
         code: if e.diagnostic.code == "schema/not-found" && e.path.as_deref() == Some(path) {
             exit::USAGE
         } else {
@@ -141,7 +169,7 @@ pub fn run(args: SchemaArgs) -> i32 {
                     return f.code;
                 }
             };
-            if let Err(e) = schema::compile_rng(&xml, &schema, &mut FsResolver) {
+            if let Err(e) = schema::compile_rng(&xml, &schema, &mut CliResolver) {
                 eprintln!("{}", e.to_short());
                 return exit::SCHEMA;
             }

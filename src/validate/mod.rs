@@ -36,6 +36,9 @@ pub mod codes {
 
 const MAX_EXPECTED: usize = 40;
 const MEMO_TEXT_MAX: usize = 64;
+/// Memo tables keyed by text are cleared past this many entries, so memory stays bounded
+/// however much distinct text a corpus holds.
+const MEMO_LIMIT: usize = 1 << 20;
 
 #[derive(Clone, Copy)]
 enum AfterFn {
@@ -270,6 +273,12 @@ impl Validator {
         }
         if let Some(&id) = self.strings.get(s) {
             return Some(id);
+        }
+        if self.text_memo.len() + self.att_memo.len() + self.strings.len() > MEMO_LIMIT {
+            // Ids restart, so every table keyed by them is dropped together.
+            self.text_memo.clear();
+            self.att_memo.clear();
+            self.strings.clear();
         }
         let id = u32::try_from(self.strings.len()).ok()?;
         self.strings.insert(s.to_string(), id);
