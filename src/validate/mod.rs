@@ -480,7 +480,8 @@ impl Validator {
             Pat::List(x) => {
                 let mut cur = x;
                 for tok in s.split([' ', '\t', '\n', '\r']).filter(|t| !t.is_empty()) {
-                    cur = self.text(cur, tok);
+                    // Tokens are not memoised: interning them could reset ids in use above.
+                    cur = self.text_in(cur, tok, None);
                     if cur == NOT_ALLOWED {
                         break;
                     }
