@@ -309,6 +309,47 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// A name class of `xs` that shares a name with one of `ys`: simple names are compared
+    /// through a set, wildcards pairwise.
+    fn first_overlap(&self, xs: &[NcId], ys: &[NcId]) -> Option<NameClass> {
+        if xs.is_empty() || ys.is_empty() {
+            return None;
+        }
+        let mut simple: HashSet<(&str, &str)> = HashSet::new();
+        let mut wild_y = Vec::new();
+        for j in ys {
+            match self.arena.name_class(*j) {
+                Some(NameClass::Name(n, l)) => {
+                    simple.insert((n.as_str(), l.as_str()));
+                }
+                Some(other) => wild_y.push(other),
+                None => {}
+            }
+        }
+        for i in xs {
+            let Some(m) = self.arena.name_class(*i) else {
+                continue;
+            };
+            if let NameClass::Name(n, l) = m {
+                if simple.contains(&(n.as_str(), l.as_str())) {
+                    return Some(m.clone());
+                }
+                if wild_y.iter().any(|w| w.contains(n, l)) {
+                    return Some(m.clone());
+                }
+            } else {
+                let hit = ys
+                    .iter()
+                    .filter_map(|j| self.arena.name_class(*j))
+                    .any(|n| m.overlaps(n));
+                if hit {
+                    return Some(m.clone());
+                }
+            }
+        }
+        None
+    }
+
     fn attrs_of(&mut self, p: PatId) -> Vec<NcId> {
         if let Some(v) = self.attrs.get(&p) {
             return v.clone();
@@ -365,18 +406,12 @@ impl Checker<'_> {
     ) -> Result<(), Error> {
         let at = self.loc(p, fallback);
         let (xa, xb) = (self.attrs_of(a), self.attrs_of(b));
-        for i in &xa {
-            for j in &xb {
-                if let (Some(m), Some(n)) = (self.arena.name_class(*i), self.arena.name_class(*j))
-                    && m.overlaps(n)
-                {
-                    return Err(err(
-                        at,
-                        "schema/duplicate-attribute",
-                        format!("attribute {} may occur twice (RELAX NG §7.3)", m.describe()),
-                    ));
-                }
-            }
+        if let Some(m) = self.first_overlap(&xa, &xb) {
+            return Err(err(
+                at,
+                "schema/duplicate-attribute",
+                format!("attribute {} may occur twice (RELAX NG §7.3)", m.describe()),
+            ));
         }
         if il {
             let ((ea, ta), (eb, tb)) = (self.elems_of(a), self.elems_of(b));
@@ -387,22 +422,15 @@ impl Checker<'_> {
                     "text in both operands of interleave (RELAX NG §7.4)",
                 ));
             }
-            for i in &ea {
-                for j in &eb {
-                    if let (Some(m), Some(n)) =
-                        (self.arena.name_class(*i), self.arena.name_class(*j))
-                        && m.overlaps(n)
-                    {
-                        return Err(err(
-                            at,
-                            "schema/interleave",
-                            format!(
-                                "element {} in both operands of interleave (RELAX NG §7.4)",
-                                m.describe()
-                            ),
-                        ));
-                    }
-                }
+            if let Some(m) = self.first_overlap(&ea, &eb) {
+                return Err(err(
+                    at,
+                    "schema/interleave",
+                    format!(
+                        "element {} in both operands of interleave (RELAX NG §7.4)",
+                        m.describe()
+                    ),
+                ));
             }
         }
         Ok(())

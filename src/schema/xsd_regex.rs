@@ -358,13 +358,25 @@ pub fn translate(src: &str) -> Result<String, String> {
     Ok(out)
 }
 
+thread_local! {
+    /// Compiled expressions by source: schemas such as TEI repeat a few patterns hundreds of
+    /// times. Per thread, so each schema compilation starts afresh.
+    static CACHE: std::cell::RefCell<std::collections::HashMap<String, Regex>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Translates and compiles an XSD regular expression.
 pub fn compile(src: &str) -> Result<Regex, String> {
+    if let Some(re) = CACHE.with(|c| c.borrow().get(src).cloned()) {
+        return Ok(re);
+    }
     let t = translate(src)?;
-    regex::RegexBuilder::new(&t)
+    let re = regex::RegexBuilder::new(&t)
         .size_limit(1 << 24)
         .build()
-        .map_err(|e| format!("regular expression \"{src}\" cannot be compiled: {e}"))
+        .map_err(|e| format!("regular expression \"{src}\" cannot be compiled: {e}"))?;
+    CACHE.with(|c| c.borrow_mut().insert(src.to_string(), re.clone()));
+    Ok(re)
 }
 
 #[cfg(test)]
