@@ -125,6 +125,7 @@ fn exit_codes() {
         "no overwrite without --force"
     );
     assert_eq!(v(&["schema", "check", "out.rng"]), 0);
+    assert_eq!(v(&["schema", "convert", "letter.rng", "--to", "xsd"]), 2);
 }
 
 #[test]

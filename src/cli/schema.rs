@@ -41,7 +41,7 @@ pub enum SchemaCommand {
 }
 
 /// Compact syntax (RELAX NG Compact Syntax §1–§5) to XML syntax. This build has no compact
-/// parser; the `rnc` branch provides `crate::schema::compact::parse_compact` at merge.
+/// parser; at merge this becomes `crate::schema::compact::parse_compact(text, name)`.
 pub fn compact_to_rng(_text: &str, _name: &str) -> Result<String, Vec<Diagnostic>> {
     Err(vec![Diagnostic::error(
         "schema/compact-unavailable",
@@ -75,6 +75,15 @@ impl Resolver for CliResolver {
             }
         }
     }
+}
+
+/// XML syntax to compact syntax. This build has no compact writer; at merge this becomes
+/// `crate::schema::compact::write_compact(rng_xml)`.
+pub fn rng_to_compact(_rng_xml: &str) -> Result<String, Vec<Diagnostic>> {
+    Err(vec![Diagnostic::error(
+        "schema/compact-unavailable",
+        "compact syntax (.rnc) is not available in this build",
+    )])
 }
 
 /// Why a schema could not be used, with the exit code it implies.
@@ -147,10 +156,8 @@ pub fn run(args: SchemaArgs) -> i32 {
             output,
             force,
         } => {
-            if to != "rng" {
-                eprintln!(
-                    "teikit schema convert: --to {to} is not available in this build (supported: rng)"
-                );
+            if to != "rng" && to != "rnc" {
+                eprintln!("teikit schema convert: --to must be rng or rnc, not '{to}'");
                 return exit::USAGE;
             }
             if let Some(out) = &output
@@ -173,7 +180,25 @@ pub fn run(args: SchemaArgs) -> i32 {
                 eprintln!("{}", e.to_short());
                 return exit::SCHEMA;
             }
-            match io::emit(output.as_deref(), xml.as_bytes()) {
+            let out = if to == "rnc" {
+                match rng_to_compact(&xml) {
+                    Ok(t) => t,
+                    Err(ds) => {
+                        let unavailable = ds.iter().any(|d| d.code == "schema/compact-unavailable");
+                        for d in &ds {
+                            eprintln!("{}: {}: {}", schema.display(), d.severity, d.message);
+                        }
+                        return if unavailable {
+                            exit::USAGE
+                        } else {
+                            exit::SCHEMA
+                        };
+                    }
+                }
+            } else {
+                xml
+            };
+            match io::emit(output.as_deref(), out.as_bytes()) {
                 Ok(()) => exit::OK,
                 Err(m) => {
                     eprintln!("{m}");
