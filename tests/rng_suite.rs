@@ -313,6 +313,14 @@ const SMALL_TEI: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
 fn tei_all_compiles_and_validates() {
     for version in ["4.12.0", "4.3.0"] {
         let Some(s) = tei(version) else { return };
+        let sch = s
+            .annotations
+            .iter()
+            .filter(|a| a.ns == "http://purl.oclc.org/dsdl/schematron" && a.local == "pattern")
+            .count();
+        if version == "4.12.0" {
+            assert_eq!(sch, 93, "embedded Schematron patterns kept as annotations");
+        }
         let mut v = Validator::new(&s);
         let r = v.validate(SMALL_TEI);
         assert!(!r.has_errors(), "{version}: {:?}", r.diagnostics);

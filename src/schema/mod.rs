@@ -35,12 +35,35 @@ pub struct Loc {
     pub span: Span,
 }
 
+/// A foreign element (annotation) found in a schema file, with RELAX NG elements around it
+/// (RELAX NG §3: allowed anywhere; §4.1: removed before simplification). `range` indexes the
+/// text of `files[file]`; embedded Schematron is found here by its namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    pub file: usize,
+    pub range: std::ops::Range<usize>,
+    pub ns: String,
+    pub local: String,
+}
+
 /// A compiled schema, ready for validation.
 #[derive(Debug, Clone)]
 pub struct Schema {
     pub arena: Arena,
     pub start: PatId,
     pub files: Vec<SchemaFile>,
+    /// Foreign elements of every schema file read, in document order per file.
+    pub annotations: Vec<Annotation>,
+}
+
+impl Schema {
+    /// The source text of an annotation.
+    pub fn annotation_text(&self, a: &Annotation) -> &str {
+        self.files
+            .get(a.file)
+            .and_then(|f| f.text.get(a.range.clone()))
+            .unwrap_or("")
+    }
 }
 
 /// Why a schema could not be compiled: the first error found, in the file that holds it.
@@ -154,6 +177,7 @@ fn compile_rng_here(
             arena,
             start,
             files: parsed.files,
+            annotations: parsed.annotations,
         }),
         Err(e) => Err(make_error(&parsed.files, *e)),
     }
@@ -242,6 +266,16 @@ mod tests {
         // ID-typed data outside an attribute.
         let bare = r#"<element name="x"><data type="ID"/></element>"#;
         assert!(compile(&wrap(&format!("{bare}{text}"))).is_err());
+    }
+
+    #[test]
+    fn annotations_are_kept() {
+        let s = r#"<element name="a" xmlns="http://relaxng.org/ns/structure/1.0" xmlns:sch="http://purl.oclc.org/dsdl/schematron"><sch:pattern><sch:rule context="a"/></sch:pattern><empty/></element>"#;
+        let Ok(schema) = compile(s) else { panic!() };
+        assert_eq!(schema.annotations.len(), 1);
+        let a = &schema.annotations[0];
+        assert_eq!(a.local, "pattern");
+        assert!(schema.annotation_text(a).starts_with("<sch:pattern>"));
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub enum Ast {
 #[derive(Debug)]
 pub struct Parsed {
     pub files: Vec<SchemaFile>,
+    pub annotations: Vec<super::Annotation>,
     pub defs: Vec<(Ast, Loc)>,
     pub def_index: HashMap<(usize, String), usize>,
     pub top: Ast,
@@ -83,6 +84,7 @@ struct Parser<'r> {
     resolver: &'r mut dyn Resolver,
     files: Vec<SchemaFile>,
     open_files: Vec<PathBuf>,
+    annotations: Vec<super::Annotation>,
     scopes: Vec<Scope>,
     defs: Vec<(Ast, Loc)>,
     def_index: HashMap<(usize, String), usize>,
@@ -246,6 +248,22 @@ impl<'r> Parser<'r> {
                 format!("schema is not well-formed XML: {e}"),
             )
         })?;
+        // §4.1 removes foreign elements from the pattern; they are kept aside (Schematron rules
+        // embedded in schemas are read from here).
+        for n in doc.descendants().filter(|n| n.is_element()) {
+            let foreign = n.tag_name().namespace() != Some(RNG_NS);
+            let parent_rng = n
+                .parent_element()
+                .is_some_and(|p| p.tag_name().namespace() == Some(RNG_NS));
+            if foreign && parent_rng {
+                self.annotations.push(super::Annotation {
+                    file,
+                    range: n.range(),
+                    ns: n.tag_name().namespace().unwrap_or("").to_string(),
+                    local: n.tag_name().name().to_string(),
+                });
+            }
+        }
         self.open_files.push(path);
         let r = f(self, doc.root_element());
         self.open_files.pop();
@@ -1119,6 +1137,7 @@ pub fn parse(
         resolver,
         files: vec![main],
         open_files: Vec::new(),
+        annotations: Vec::new(),
         scopes: Vec::new(),
         defs: Vec::new(),
         def_index: HashMap::new(),
@@ -1137,6 +1156,7 @@ pub fn parse(
     match r {
         Ok(top) => Ok(Parsed {
             files: p.files,
+            annotations: p.annotations,
             defs: p.defs,
             def_index: p.def_index,
             top,
