@@ -840,13 +840,15 @@ fn add_dec(a: &Decimal, b: &Decimal) -> Decimal {
     let mut out = Vec::with_capacity(n);
     let mut carry = 0u8;
     for (p, q) in x.bytes().rev().zip(y.bytes().rev()) {
-        let s = (p - b'0') + (q - b'0') + carry;
+        let s = p.wrapping_sub(b'0') % 10 + q.wrapping_sub(b'0') % 10 + carry;
         out.push(b'0' + s % 10);
         carry = s / 10;
     }
     out.reverse();
     let all = String::from_utf8(out).unwrap_or_default();
-    let (i, f) = all.split_at(all.len() - fl);
+    let Some((i, f)) = all.split_at_checked(all.len().saturating_sub(fl)) else {
+        return Decimal::from_i64(0);
+    };
     Decimal::parse(&format!("{i}.{f}")).unwrap_or(Decimal::from_i64(0))
 }
 

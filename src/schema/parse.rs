@@ -168,15 +168,13 @@ fn valid_dtlib(s: &str) -> bool {
 
 fn is_valid_uri_chars(s: &str) -> bool {
     let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'%'
             && !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
                 && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
         {
             return false;
         }
-        i += 1;
     }
     true
 }
