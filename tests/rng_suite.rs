@@ -331,6 +331,38 @@ fn tei_all_compiles_and_validates() {
     }
 }
 
+/// The project's own editions (`editions/*.xml`) are valid TEI (both tei_all versions).
+#[test]
+fn editions_validate_against_tei_all() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("editions");
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    docs.retain(|p| {
+        p.extension().is_some_and(|e| e == "xml")
+            && std::fs::read_to_string(p).is_ok_and(|t| t.contains("http://www.tei-c.org/ns/1.0"))
+    });
+    docs.sort();
+    if docs.is_empty() {
+        println!("editions_validate_against_tei_all: skipped: no TEI edition in editions/ yet");
+        return;
+    }
+    for version in ["4.12.0", "4.3.0"] {
+        let Some(s) = tei(version) else { return };
+        let mut v = Validator::new(&s);
+        for d in &docs {
+            let text = std::fs::read_to_string(d).unwrap_or_default();
+            let r = v.validate(&text);
+            assert!(
+                !r.has_errors(),
+                "{} against tei_all {version}: {:?}",
+                d.display(),
+                r.diagnostics
+            );
+        }
+    }
+}
+
 #[test]
 fn garbage_never_panics() {
     let rng = r#"<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="a"/></start>
