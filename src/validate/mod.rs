@@ -892,10 +892,13 @@ impl Validator {
                             q = r;
                         } else {
                             let expected = self.expected_elements(p);
+                            let known = self.recovery_content(name) != self.any_content;
                             let what = if frames.is_empty() {
                                 format!("element \"{qname}\" not allowed as the root element")
-                            } else {
+                            } else if known {
                                 format!("element \"{qname}\" not allowed here")
+                            } else {
+                                format!("element \"{qname}\" not allowed anywhere")
                             };
                             report.push(
                                 Diagnostic::error(codes::ELEMENT_NOT_ALLOWED, what)
@@ -1016,7 +1019,12 @@ impl Validator {
                     if !f.had_child {
                         let t = std::mem::take(&mut f.text);
                         let d = self.text(p, &t);
-                        if is_ws(&t) {
+                        let ws = is_ws(&t);
+                        let empty_ok = ws && {
+                            let q = self.a.choice(p, d);
+                            self.end(q, false) != NOT_ALLOWED
+                        };
+                        if ws && (empty_ok || !self.expects_data(p)) {
                             p = self.a.choice(p, d);
                         } else if d == NOT_ALLOWED && self.expects_data(p) {
                             let expected = self.value_expectations(p);
