@@ -7,9 +7,12 @@
 
 use regex::Regex;
 
-/// XML 1.0 5th ed. NameStartChar ranges (for `\i`); `\c` adds `NAME_EXTRA`.
-const NAME_START: &str = r":A-Z_a-z\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2FF}\u{370}-\u{37D}\u{37F}-\u{1FFF}\u{200C}-\u{200D}\u{2070}-\u{218F}\u{2C00}-\u{2FEF}\u{3001}-\u{D7FF}\u{F900}-\u{FDCF}\u{FDF0}-\u{FFFD}\u{10000}-\u{EFFFF}";
-const NAME_EXTRA: &str = r"\-.0-9\u{B7}\u{300}-\u{36F}\u{203F}-\u{2040}";
+/// `\i`: XSD Part 2 §F.1.1 defines it as XML 1.0 `Letter | '_' | ':'`, whose classes XML 1.0
+/// Appendix B derives from Unicode categories (Ll, Lu, Lo, Lt, Nl for letters); `\c` adds the
+/// name characters (Mc, Me, Mn, Lm, Nd, '.', '-', U+00B7). The same rule decides names in
+/// schemas (see `parse.rs`), so both agree with jing.
+const NAME_START: &str = r"\p{Ll}\p{Lu}\p{Lo}\p{Lt}\p{Nl}_:";
+const NAME_EXTRA: &str = r"\p{Mc}\p{Me}\p{Mn}\p{Lm}\p{Nd}\-.\u{B7}";
 
 /// Unicode blocks accepted in `\p{IsX}` (XSD Part 2 §F.1.1), by name and range.
 const BLOCKS: &[(&str, u32, u32)] = &[
