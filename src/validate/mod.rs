@@ -36,6 +36,8 @@ pub mod codes {
 
 const MAX_EXPECTED: usize = 40;
 const MEMO_TEXT_MAX: usize = 64;
+/// Memo key standing for "any text" (patterns whose text derivative ignores the text).
+const NO_DATA: u32 = u32::MAX;
 /// Memo tables keyed by text are cleared past this many entries, so memory stays bounded
 /// however much distinct text a corpus holds.
 const MEMO_LIMIT: usize = 1 << 20;
@@ -67,6 +69,9 @@ pub struct Validator {
     text_memo: FastMap<(PatId, u32), PatId>,
     end_memo: FastMap<PatId, PatId>,
     recovery_memo: FastMap<u32, PatId>,
+    attr_contents_memo: FastMap<(PatId, u32), Vec<PatId>>,
+    value_classes: HashMap<Vec<PatId>, u32>,
+    has_data_memo: FastMap<PatId, bool>,
     context_free: bool,
     any_content: PatId,
     /// Namespace bindings in scope, for QName-valued data (innermost last).
@@ -107,6 +112,9 @@ impl Validator {
             text_memo: FastMap::default(),
             end_memo: FastMap::default(),
             recovery_memo: FastMap::default(),
+            attr_contents_memo: FastMap::default(),
+            value_classes: HashMap::new(),
+            has_data_memo: FastMap::default(),
             context_free,
             any_content,
             bindings: Vec::new(),
@@ -285,42 +293,79 @@ impl Validator {
         Some(id)
     }
 
-    fn att(&mut self, p: PatId, name: u32, value: &str, check_value: bool) -> PatId {
-        let sid = if check_value {
-            self.string_id(value)
-        } else {
-            None
-        };
-        self.att_in(p, name, value, check_value, sid)
+    /// Contents of the attribute patterns of `p` (before its first element) named `name`.
+    fn attr_contents_for(&mut self, p: PatId, name: u32) -> Vec<PatId> {
+        if let Some(v) = self.attr_contents_memo.get(&(p, name)) {
+            return v.clone();
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Attribute(nc, c) if self.nc_contains(nc, name) => out.push(c),
+                Pat::Choice(x, y) | Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                    stack.push(x);
+                    stack.push(y);
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        self.attr_contents_memo.insert((p, name), out.clone());
+        out
     }
 
-    fn att_in(
-        &mut self,
-        p: PatId,
-        name: u32,
-        value: &str,
-        check_value: bool,
-        sid: Option<u32>,
-    ) -> PatId {
-        if let Some(id) = sid
-            && let Some(&r) = self.att_memo.get(&(p, name, id))
-        {
+    /// Attribute derivative (Clark §"attDeriv"). The value matters only through which
+    /// attribute contents accept it, so derivatives are memoised by that set ("value class"),
+    /// not by the value: a million distinct `xml:id`s share one entry.
+    fn att(&mut self, p: PatId, name: u32, value: &str, check_value: bool) -> PatId {
+        let contents = self.attr_contents_for(p, name);
+        let accepted: Vec<PatId> = if check_value {
+            let mut acc = Vec::with_capacity(contents.len());
+            for c in contents {
+                if self.value_match(c, value) {
+                    acc.push(c);
+                }
+            }
+            acc
+        } else {
+            contents
+        };
+        let class = match self.value_classes.get(&accepted) {
+            Some(&id) => id,
+            None => {
+                let id = u32::try_from(self.value_classes.len()).unwrap_or(u32::MAX);
+                self.value_classes.insert(accepted.clone(), id);
+                id
+            }
+        };
+        self.att_in(p, name, class, &accepted)
+    }
+
+    fn att_in(&mut self, p: PatId, name: u32, class: u32, accepted: &[PatId]) -> PatId {
+        if let Some(&r) = self.att_memo.get(&(p, name, class)) {
             return r;
         }
         let r = match self.a.get(p) {
             Pat::After(x, y) => {
-                let dx = self.att_in(x, name, value, check_value, sid);
+                let dx = self.att_in(x, name, class, accepted);
                 self.a.after(dx, y)
             }
             Pat::Choice(x, y) => {
-                let dx = self.att_in(x, name, value, check_value, sid);
-                let dy = self.att_in(y, name, value, check_value, sid);
+                let dx = self.att_in(x, name, class, accepted);
+                let dy = self.att_in(y, name, class, accepted);
                 self.a.choice(dx, dy)
             }
             Pat::Group(x, y) | Pat::Interleave(x, y) => {
                 let il = matches!(self.a.get(p), Pat::Interleave(..));
-                let dx = self.att_in(x, name, value, check_value, sid);
-                let dy = self.att_in(y, name, value, check_value, sid);
+                let dx = self.att_in(x, name, class, accepted);
+                let dy = self.att_in(y, name, class, accepted);
                 let (l, r) = if il {
                     (self.a.interleave(dx, y), self.a.interleave(x, dy))
                 } else {
@@ -329,12 +374,12 @@ impl Validator {
                 self.a.choice(l, r)
             }
             Pat::OneOrMore(x) => {
-                let dx = self.att_in(x, name, value, check_value, sid);
+                let dx = self.att_in(x, name, class, accepted);
                 let rest = self.a.choice(p, EMPTY);
                 self.a.group(dx, rest)
             }
             Pat::Attribute(nc, c) => {
-                if self.nc_contains(nc, name) && (!check_value || self.value_match(c, value)) {
+                if self.nc_contains(nc, name) && accepted.binary_search(&c).is_ok() {
                     EMPTY
                 } else {
                     NOT_ALLOWED
@@ -342,10 +387,26 @@ impl Validator {
             }
             _ => NOT_ALLOWED,
         };
-        if let Some(id) = sid {
-            self.att_memo.insert((p, name, id), r);
-        }
+        self.att_memo.insert((p, name, class), r);
         r
+    }
+
+    /// Whether `p`'s text derivative depends on the text (it holds data, a value or a list
+    /// before any element).
+    fn has_data(&mut self, p: PatId) -> bool {
+        if let Some(&v) = self.has_data_memo.get(&p) {
+            return v;
+        }
+        let v = match self.a.get(p) {
+            Pat::Data(..) | Pat::Value(_) | Pat::List(_) => true,
+            Pat::Choice(x, y) | Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                self.has_data(x) || self.has_data(y)
+            }
+            Pat::OneOrMore(x) | Pat::After(x, _) => self.has_data(x),
+            _ => false,
+        };
+        self.has_data_memo.insert(p, v);
+        v
     }
 
     fn value_match(&mut self, p: PatId, s: &str) -> bool {
@@ -412,11 +473,24 @@ impl Validator {
     }
 
     fn text(&mut self, p: PatId, s: &str) -> PatId {
-        let sid = self.string_id(s);
+        // Texts are interned only where the result depends on them and is worth keeping:
+        // compound patterns holding data. Leaves are cheap to recompute; keeping every distinct
+        // value would make memory grow with the document.
+        let sid = match self.a.get(p) {
+            Pat::Data(..) | Pat::Value(_) | Pat::List(_) | Pat::Text => None,
+            _ if !self.has_data(p) => Some(NO_DATA),
+            _ => self.string_id(s),
+        };
         self.text_in(p, s, sid)
     }
 
     fn text_in(&mut self, p: PatId, s: &str, sid: Option<u32>) -> PatId {
+        // Without data the derivative is the same for every text: one memo entry serves all.
+        let sid = if !self.has_data(p) {
+            Some(NO_DATA)
+        } else {
+            sid
+        };
         if let Some(id) = sid
             && let Some(&r) = self.text_memo.get(&(p, id))
         {
