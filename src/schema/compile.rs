@@ -171,7 +171,16 @@ impl Checker<'_> {
     }
 
     fn path(&mut self, p: PatId, cx: Cx, at: Loc) -> Result<(), Error> {
-        if !self.seen.insert((p, cx)) {
+        // Memoised on the context flags only: where an error is placed does not change
+        // whether there is one, and keying on places would walk every element's content anew.
+        let flags = Cx {
+            anchor: None,
+            list_at: None,
+            except_at: None,
+            elem_at: None,
+            ..cx
+        };
+        if !self.seen.insert((p, flags)) {
             return Ok(());
         }
         let at = self.loc(p, at);
