@@ -173,14 +173,11 @@ pub fn run(args: ValidateArgs) -> i32 {
                 continue;
             }
         };
-        let text = match crate::source::decode_text(&input.bytes) {
+        let text = match crate::xml::decode(&input.bytes) {
             Ok(t) => t,
-            Err(e) => {
+            Err(d) => {
                 let mut report = Report::new();
-                report.push(Diagnostic::error(
-                    crate::xml::CODE_NOT_WF,
-                    format!("cannot decode the document: {e:?}"),
-                ));
+                report.push(d);
                 results.push(FileResult {
                     name: input.name,
                     text: String::new(),
