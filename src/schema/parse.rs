@@ -661,7 +661,9 @@ impl<'r> Parser<'r> {
                         "<externalRef> must be empty",
                     ));
                 }
-                let href = n.attribute("href").unwrap_or("");
+                let Some(href) = n.attribute("href") else {
+                    return Err(e("<externalRef> needs an 'href' attribute".into()));
+                };
                 let file = self.load(&ctx.base_dir, href, ctx.file, loc.span)?;
                 let mut sub = ctx.clone();
                 sub.dtlib = String::new();
@@ -764,7 +766,14 @@ impl<'r> Parser<'r> {
                 }
                 "include" if !in_include => {
                     self.check_attrs(c, &["href"], &cc)?;
-                    let href = c.attribute("href").unwrap_or("");
+                    let Some(href) = c.attribute("href") else {
+                        return Err(err(
+                            cc.file,
+                            loc.span,
+                            "schema/bad-include",
+                            "<include> needs an 'href' attribute",
+                        ));
+                    };
                     let file = self.load(&cc.base_dir, href, cc.file, loc.span)?;
                     let mut sub = cc.clone();
                     sub.dtlib = String::new();
