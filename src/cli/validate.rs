@@ -6,7 +6,7 @@
 //! The report is the output (stdout); exit codes per DEVELOPERS.md: 0 all valid, 1 a document
 //! invalid or not well-formed, 2 usage/I/O/schema not found, 3 schema incorrect; highest wins.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{exit, io};
 use crate::diag::{Diagnostic, LineIndex, Report, Severity, format_short};
@@ -127,6 +127,108 @@ fn json_diag(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::V
     })
 }
 
+enum Outcome {
+    Checked(FileResult),
+    Unreadable(String),
+}
+
+/// Reads, decodes and validates one file against every schema (well-formedness only when
+/// there is none).
+fn check_file(path: &Path, validators: &mut [Validator]) -> Outcome {
+    let input = match io::read_input(path) {
+        Ok(i) => i,
+        Err(m) => return Outcome::Unreadable(m),
+    };
+    let text = match crate::xml::decode(&input.bytes) {
+        Ok(t) => t,
+        Err(d) => {
+            let mut report = Report::new();
+            report.push(d);
+            return Outcome::Checked(FileResult {
+                name: input.name,
+                text: String::new(),
+                report,
+            });
+        }
+    };
+    let mut report = Report::new();
+    if validators.is_empty() {
+        report = well_formed(&text);
+    } else {
+        for v in validators.iter_mut() {
+            let r = v.validate(&text);
+            let stop = r
+                .diagnostics
+                .iter()
+                .any(|d| d.code == crate::xml::CODE_NOT_WF);
+            report.extend(r);
+            if stop {
+                break;
+            }
+        }
+    }
+    Outcome::Checked(FileResult {
+        name: input.name,
+        text,
+        report,
+    })
+}
+
+/// Checks every file, spread over the available cores (each worker has its own validators,
+/// built from the same compiled schemas); outcomes come back in the order of `files`.
+fn check_all(files: &[PathBuf], schemas: &[crate::schema::Schema]) -> Vec<Outcome> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+        .min(files.len());
+    let share = |w: usize, n: usize| -> Vec<(usize, Outcome)> {
+        let mut validators: Vec<Validator> = schemas.iter().map(Validator::new).collect();
+        files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == w)
+            .map(|(i, f)| (i, check_file(f, &mut validators)))
+            .collect()
+    };
+    if workers <= 1 {
+        return share(0, 1).into_iter().map(|(_, o)| o).collect();
+    }
+    let mut all: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        let mut local = Vec::new();
+        for w in 0..workers {
+            let spawned =
+                std::thread::Builder::new().spawn_scoped(scope, move || share(w, workers));
+            match spawned {
+                Ok(h) => handles.push(h),
+                // No thread: this share runs here.
+                Err(_) => local.extend(share(w, workers)),
+            }
+        }
+        for h in handles {
+            if let Ok(v) = h.join() {
+                local.extend(v);
+            }
+        }
+        local
+    });
+    all.sort_by_key(|(i, _)| *i);
+    // A file whose worker failed is reported, never silently skipped.
+    let mut out = Vec::with_capacity(files.len());
+    let mut it = all.into_iter().peekable();
+    for (i, f) in files.iter().enumerate() {
+        match it.next_if(|(j, _)| *j == i) {
+            Some((_, o)) => out.push(o),
+            None => out.push(Outcome::Unreadable(format!(
+                "{}: internal error while validating",
+                f.display()
+            ))),
+        }
+    }
+    out
+}
+
 pub fn run(args: ValidateArgs) -> i32 {
     let mut code = exit::OK;
     for c in &args.checks {
@@ -137,7 +239,7 @@ pub fn run(args: ValidateArgs) -> i32 {
             code = code.max(exit::USAGE);
         }
     }
-    let mut validators = Vec::new();
+    let mut schemas = Vec::new();
     for s in &args.schemas {
         let ext = s.extension().and_then(|e| e.to_str()).unwrap_or("");
         if ext == "sch" {
@@ -146,7 +248,7 @@ pub fn run(args: ValidateArgs) -> i32 {
             continue;
         }
         match super::schema::load_schema(s) {
-            Ok(schema) => validators.push(Validator::new(&schema)),
+            Ok(schema) => schemas.push(schema),
             Err(f) => {
                 for m in f.messages {
                     eprintln!("{m}");
@@ -164,49 +266,14 @@ pub fn run(args: ValidateArgs) -> i32 {
         code = code.max(exit::USAGE);
     }
     let mut results = Vec::new();
-    for path in &files {
-        let input = match io::read_input(path) {
-            Ok(i) => i,
-            Err(m) => {
+    for outcome in check_all(&files, &schemas) {
+        match outcome {
+            Outcome::Checked(r) => results.push(r),
+            Outcome::Unreadable(m) => {
                 eprintln!("{m}");
                 code = code.max(exit::USAGE);
-                continue;
-            }
-        };
-        let text = match crate::xml::decode(&input.bytes) {
-            Ok(t) => t,
-            Err(d) => {
-                let mut report = Report::new();
-                report.push(d);
-                results.push(FileResult {
-                    name: input.name,
-                    text: String::new(),
-                    report,
-                });
-                continue;
-            }
-        };
-        let mut report = Report::new();
-        if validators.is_empty() {
-            report = well_formed(&text);
-        } else {
-            for v in validators.iter_mut() {
-                let r = v.validate(&text);
-                let stop = r
-                    .diagnostics
-                    .iter()
-                    .any(|d| d.code == crate::xml::CODE_NOT_WF);
-                report.extend(r);
-                if stop {
-                    break;
-                }
             }
         }
-        results.push(FileResult {
-            name: input.name,
-            text,
-            report,
-        });
     }
     let mut out = String::new();
     let mut invalid = 0;
