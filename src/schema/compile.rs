@@ -83,7 +83,14 @@ impl<'a> Compiler<'a> {
                 let p = self.arena.attribute(nc, c);
                 self.note(p, *loc)
             }
-            Ast::Group(ps) | Ast::Interleave(ps) | Ast::Choice(ps) => {
+            Ast::Choice(ps) => {
+                let mut qs = Vec::with_capacity(ps.len());
+                for x in ps {
+                    qs.push(self.ast(x)?);
+                }
+                self.arena.choice_many(&qs)
+            }
+            Ast::Group(ps) | Ast::Interleave(ps) => {
                 let mut acc: Option<PatId> = None;
                 for x in ps {
                     let q = self.ast(x)?;

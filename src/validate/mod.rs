@@ -1231,6 +1231,20 @@ mod tests {
     }
 
     #[test]
+    fn huge_choices_do_not_exhaust_the_stack() {
+        let n = 20_000;
+        let alts: String = (0..n)
+            .map(|i| format!("<element name='e{i}'><empty/></element>"))
+            .collect();
+        let s = schema(&format!(
+            r#"<element name="r" xmlns="http://relaxng.org/ns/structure/1.0"><zeroOrMore><choice>{alts}</choice></zeroOrMore></element>"#
+        ));
+        let mut v = Validator::new(&s);
+        assert!(!v.validate("<r><e1/><e19999/><e5/></r>").has_errors());
+        assert!(v.validate("<r><x/></r>").has_errors());
+    }
+
+    #[test]
     fn deep_nesting() {
         let s = schema(RNG);
         let n = 100_000;
