@@ -60,9 +60,10 @@ struct Frame {
 pub struct Validator {
     a: Arena,
     start: PatId,
-    names: HashMap<(String, String), u32>,
+    /// Name ids by namespace, then local name (looked up without allocating).
+    names: FastMap<String, FastMap<String, u32>>,
     name_list: Vec<(String, String)>,
-    strings: HashMap<String, u32>,
+    strings: FastMap<String, u32>,
     open_memo: FastMap<(PatId, u32), PatId>,
     att_memo: FastMap<(PatId, u32, u32), PatId>,
     close_memo: FastMap<PatId, PatId>,
@@ -103,9 +104,9 @@ impl Validator {
         let mut v = Validator {
             a,
             start: schema.start,
-            names: HashMap::new(),
+            names: FastMap::default(),
             name_list: Vec::new(),
-            strings: HashMap::new(),
+            strings: FastMap::default(),
             open_memo: FastMap::default(),
             att_memo: FastMap::default(),
             close_memo: FastMap::default(),
@@ -184,13 +185,15 @@ impl Validator {
     }
 
     fn name_id(&mut self, ns: &str, local: &str) -> u32 {
-        let key = (ns.to_string(), local.to_string());
-        if let Some(&id) = self.names.get(&key) {
+        if let Some(&id) = self.names.get(ns).and_then(|m| m.get(local)) {
             return id;
         }
         let id = u32::try_from(self.name_list.len()).unwrap_or(u32::MAX);
-        self.name_list.push(key.clone());
-        self.names.insert(key, id);
+        self.name_list.push((ns.to_string(), local.to_string()));
+        self.names
+            .entry(ns.to_string())
+            .or_default()
+            .insert(local.to_string(), id);
         id
     }
 
