@@ -9,8 +9,12 @@
 pub mod diag;
 pub mod source;
 
+pub mod xml;
+
 pub mod schema;
+
 pub mod schematron;
+pub mod validate;
 
 pub mod register;
 pub mod tei;

@@ -902,3 +902,71 @@ fn spectest_schemas_through_compact() {
     }
     assert!(unlisted.is_empty(), "unlisted failures: {unlisted:?}");
 }
+
+/// The suite through the binary: every incorrect compact schema is refused by `teikit schema
+/// check` with exit 3, and every correct one converts with `teikit schema convert --to rng` to
+/// the expected XML syntax.
+#[test]
+fn compact_suite_through_the_binary() {
+    let path = shared_dir().join("relaxng-tests/compacttest.xml");
+    let Ok(suite) = std::fs::read_to_string(&path) else {
+        if std::env::var("TEIKIT_REQUIRE_SHARED").as_deref() == Ok("1") {
+            panic!(
+                "compact_suite_through_the_binary: {} is missing",
+                path.display()
+            );
+        }
+        println!(
+            "compact_suite_through_the_binary skipped: {} not found (set TEIKIT_SHARED)",
+            path.display()
+        );
+        return;
+    };
+    let cases = read_cases(&suite).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_teikit");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let file = dir.path().join(format!("case{}.rnc", case.number));
+        std::fs::write(&file, &case.compact).unwrap();
+        let f = file.to_str().unwrap();
+        if !case.correct {
+            let out = std::process::Command::new(bin)
+                .args(["schema", "check", f])
+                .output()
+                .unwrap();
+            if out.status.code() != Some(3) {
+                failures.push(format!(
+                    "case {}: incorrect schema: exit {:?}, expected 3",
+                    case.number,
+                    out.status.code()
+                ));
+            }
+            continue;
+        }
+        let out = std::process::Command::new(bin)
+            .args(["schema", "convert", f, "--to", "rng"])
+            .output()
+            .unwrap();
+        if out.status.code() != Some(0) {
+            failures.push(format!(
+                "case {}: correct schema: exit {:?}: {}",
+                case.number,
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        let xml = String::from_utf8_lossy(&out.stdout).into_owned();
+        match (canon_text(&xml), &case.expected) {
+            (Ok(got), Some(exp)) => {
+                if let Some(d) = diff(&got, exp, "") {
+                    failures.push(format!("case {}: converted XML differs: {d}", case.number));
+                }
+            }
+            (Err(e), _) => failures.push(format!("case {}: output not XML: {e}", case.number)),
+            (_, None) => failures.push(format!("case {}: no expected XML", case.number)),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 mod convert;
 mod export;
 pub mod io;
+mod schema;
 mod schematron;
+mod validate;
 
 /// Exit codes of the contract: with several outcomes, the highest wins.
 pub mod exit {
@@ -42,6 +44,10 @@ enum Command {
     Export(export::ExportArgs),
     /// Check documents against ISO Schematron (.sch, or the rules embedded in a .rng).
     Schematron(schematron::SchematronArgs),
+    /// Check documents for well-formedness and validity against RELAX NG schemas.
+    Validate(validate::ValidateArgs),
+    /// Check or convert schemas.
+    Schema(schema::SchemaArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -63,5 +69,7 @@ pub fn main() -> i32 {
         Command::Convert(args) => convert::run(args),
         Command::Export(args) => export::run(args),
         Command::Schematron(args) => schematron::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }

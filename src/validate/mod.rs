@@ -1,0 +1,1257 @@
+//! RELAX NG validation by derivatives (James Clark, "An algorithm for RELAX NG validation",
+//! following the semantics of RELAX NG §6), over the event stream of [`crate::xml`].
+//!
+//! Owns the derivative functions (start tag open, attribute, start tag close, text, end tag),
+//! their memo tables, whitespace handling of §6.2.7 (whitespace-only text is ignored between
+//! elements; an element with no element children matches its text, or nothing if it is
+//! whitespace) and recovery after an error so that one run reports many findings. It keeps no
+//! document tree: memory is the pattern arena plus one small frame per open element, and no
+//! recursion follows document depth (100,000 nested elements are fine).
+//!
+//! It must not read files; it must not know any vocabulary.
+
+use std::collections::HashMap;
+
+use crate::diag::{Diagnostic, Report, Span};
+use crate::schema::Schema;
+use crate::schema::datatype::IdType;
+use crate::schema::pattern::{
+    Arena, EMPTY, FastMap, NOT_ALLOWED, NameClass, NcId, Pat, PatId, TEXT,
+};
+use crate::xml::{Event, XmlReader};
+
+/// Stable diagnostic codes of this module.
+pub mod codes {
+    pub const ELEMENT_NOT_ALLOWED: &str = "rng/element-not-allowed";
+    pub const ATTRIBUTE_NOT_ALLOWED: &str = "rng/attribute-not-allowed";
+    pub const ATTRIBUTE_VALUE_INVALID: &str = "rng/attribute-value-invalid";
+    pub const ATTRIBUTE_MISSING: &str = "rng/attribute-missing";
+    pub const TEXT_NOT_ALLOWED: &str = "rng/text-not-allowed";
+    pub const TEXT_INVALID: &str = "rng/text-invalid";
+    pub const CONTENT_INCOMPLETE: &str = "rng/content-incomplete";
+    pub const DUPLICATE_ID: &str = "rng/duplicate-id";
+    pub const IDREF_DANGLING: &str = "rng/idref-dangling";
+    pub const NOT_WELL_FORMED: &str = crate::xml::CODE_NOT_WF;
+}
+
+const MAX_EXPECTED: usize = 40;
+const MEMO_TEXT_MAX: usize = 64;
+/// Memo key standing for "any text" (patterns whose text derivative ignores the text).
+const NO_DATA: u32 = u32::MAX;
+/// Memo tables keyed by text are cleared past this many entries, so memory stays bounded
+/// however much distinct text a corpus holds.
+const MEMO_LIMIT: usize = 1 << 20;
+
+#[derive(Clone, Copy)]
+enum AfterFn {
+    InterleaveRight(PatId),
+    InterleaveLeft(PatId),
+    GroupWith(PatId),
+    AfterWith(PatId),
+}
+
+struct Frame {
+    had_child: bool,
+    text: String,
+    text_span: Span,
+}
+
+/// A validator for one compiled schema, reusable over many documents (memo tables persist).
+pub struct Validator {
+    a: Arena,
+    start: PatId,
+    /// Name ids by namespace, then local name (looked up without allocating).
+    names: FastMap<String, FastMap<String, u32>>,
+    name_list: Vec<(String, String)>,
+    strings: FastMap<String, u32>,
+    open_memo: FastMap<(PatId, u32), PatId>,
+    att_memo: FastMap<(PatId, u32, u32), PatId>,
+    close_memo: FastMap<PatId, PatId>,
+    text_memo: FastMap<(PatId, u32), PatId>,
+    end_memo: FastMap<PatId, PatId>,
+    recovery_memo: FastMap<u32, PatId>,
+    attr_contents_memo: FastMap<(PatId, u32), Vec<PatId>>,
+    value_classes: HashMap<Vec<PatId>, u32>,
+    has_data_memo: FastMap<PatId, bool>,
+    context_free: bool,
+    any_content: PatId,
+    /// Namespace bindings in scope, for QName-valued data (innermost last).
+    bindings: Vec<(String, String)>,
+    /// DTD compatibility ID-types by (element name, attribute name) (RELAX NG DTD
+    /// Compatibility §4); empty when the schema is not compatible.
+    id_types: FastMap<(u32, u32), IdType>,
+}
+
+fn is_ws(s: &str) -> bool {
+    s.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
+impl Validator {
+    pub fn new(schema: &Schema) -> Self {
+        let mut a = schema.arena.clone();
+        let context_free = !a.datatypes.iter().any(|d| d.needs_context());
+        // A pattern accepting anything, used to walk an element the schema does not allow.
+        let any_nc = a.add_name_class(NameClass::AnyName(None));
+        let any_el = a.element(any_nc, Span::default(), 0);
+        let att = a.attribute(any_nc, TEXT);
+        let tx = a.choice(TEXT, any_el);
+        let item = a.choice(att, tx);
+        let more = a.one_or_more(item);
+        let any_content = a.choice(more, EMPTY);
+        if let Pat::Element(e) = a.get(any_el) {
+            a.set_content(e, any_content);
+        }
+        let mut v = Validator {
+            a,
+            start: schema.start,
+            names: FastMap::default(),
+            name_list: Vec::new(),
+            strings: FastMap::default(),
+            open_memo: FastMap::default(),
+            att_memo: FastMap::default(),
+            close_memo: FastMap::default(),
+            text_memo: FastMap::default(),
+            end_memo: FastMap::default(),
+            recovery_memo: FastMap::default(),
+            attr_contents_memo: FastMap::default(),
+            value_classes: HashMap::new(),
+            has_data_memo: FastMap::default(),
+            context_free,
+            any_content,
+            bindings: Vec::new(),
+            id_types: FastMap::default(),
+        };
+        v.id_types = v.compute_id_types();
+        v
+    }
+
+    /// ID-typed attributes of elements with simple names (DTD Compatibility §4.1). When one
+    /// (element, attribute) pair is given two different ID-types, the schema is not compatible
+    /// and no ID checks are made.
+    fn compute_id_types(&mut self) -> FastMap<(u32, u32), IdType> {
+        let mut table: FastMap<(u32, u32), IdType> = FastMap::default();
+        let n = self.a.elements.len();
+        for i in 0..n {
+            let Some(info) = self.a.elements.get(i) else {
+                continue;
+            };
+            let content = info.content;
+            let Some(NameClass::Name(ens, el)) = self.a.name_class(info.nc).cloned() else {
+                continue;
+            };
+            let e = self.name_id(&ens, &el);
+            let mut stack = vec![content];
+            let mut seen = std::collections::HashSet::new();
+            while let Some(q) = stack.pop() {
+                if !seen.insert(q) {
+                    continue;
+                }
+                match self.a.get(q) {
+                    Pat::Attribute(nc, c) => {
+                        let ty = match self.a.get(c) {
+                            Pat::Data(dt, _) => {
+                                self.a.datatypes.get(dt as usize).map(|d| d.id_type())
+                            }
+                            Pat::Value(v) => self
+                                .a
+                                .values
+                                .get(v as usize)
+                                .and_then(|v| self.a.datatypes.get(v.datatype as usize))
+                                .map(|d| d.id_type()),
+                            _ => None,
+                        }
+                        .unwrap_or(IdType::Null);
+                        if let Some(NameClass::Name(ans, al)) = self.a.name_class(nc).cloned() {
+                            let a = self.name_id(&ans, &al);
+                            match table.get(&(e, a)) {
+                                Some(t) if *t != ty => return FastMap::default(),
+                                _ => {
+                                    table.insert((e, a), ty);
+                                }
+                            }
+                        }
+                    }
+                    Pat::Choice(x, y) | Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                        stack.push(x);
+                        stack.push(y);
+                    }
+                    Pat::OneOrMore(x) => stack.push(x),
+                    _ => {}
+                }
+            }
+        }
+        table.retain(|_, t| *t != IdType::Null);
+        table
+    }
+
+    fn name_id(&mut self, ns: &str, local: &str) -> u32 {
+        if let Some(&id) = self.names.get(ns).and_then(|m| m.get(local)) {
+            return id;
+        }
+        let id = u32::try_from(self.name_list.len()).unwrap_or(u32::MAX);
+        self.name_list.push((ns.to_string(), local.to_string()));
+        self.names
+            .entry(ns.to_string())
+            .or_default()
+            .insert(local.to_string(), id);
+        id
+    }
+
+    fn nc_contains(&self, nc: u32, name: u32) -> bool {
+        let Some((ns, local)) = self.name_list.get(name as usize) else {
+            return false;
+        };
+        self.a.name_class(nc).is_some_and(|c| c.contains(ns, local))
+    }
+
+    fn apply_after(&mut self, f: AfterFn, p: PatId) -> PatId {
+        match self.a.get(p) {
+            Pat::After(x, y) => {
+                let y2 = match f {
+                    AfterFn::InterleaveRight(b) => self.a.interleave(y, b),
+                    AfterFn::InterleaveLeft(a) => self.a.interleave(a, y),
+                    AfterFn::GroupWith(b) => self.a.group(y, b),
+                    AfterFn::AfterWith(b) => self.a.after(y, b),
+                };
+                self.a.after(x, y2)
+            }
+            Pat::Choice(x, y) => {
+                let x2 = self.apply_after(f, x);
+                let y2 = self.apply_after(f, y);
+                self.a.choice(x2, y2)
+            }
+            _ => NOT_ALLOWED,
+        }
+    }
+
+    fn open(&mut self, p: PatId, name: u32) -> PatId {
+        if let Some(&r) = self.open_memo.get(&(p, name)) {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::Choice(x, y) => {
+                let x2 = self.open(x, name);
+                let y2 = self.open(y, name);
+                self.a.choice(x2, y2)
+            }
+            Pat::Element(e) => {
+                let (nc, content) = match self.a.elements.get(e as usize) {
+                    Some(i) => (i.nc, i.content),
+                    None => return NOT_ALLOWED,
+                };
+                if self.nc_contains(nc, name) {
+                    self.a.after(content, EMPTY)
+                } else {
+                    NOT_ALLOWED
+                }
+            }
+            Pat::Interleave(x, y) => {
+                let dx = self.open(x, name);
+                let l = self.apply_after(AfterFn::InterleaveRight(y), dx);
+                let dy = self.open(y, name);
+                let r = self.apply_after(AfterFn::InterleaveLeft(x), dy);
+                self.a.choice(l, r)
+            }
+            Pat::OneOrMore(x) => {
+                let dx = self.open(x, name);
+                let rest = self.a.choice(p, EMPTY);
+                self.apply_after(AfterFn::GroupWith(rest), dx)
+            }
+            Pat::Group(x, y) => {
+                let dx = self.open(x, name);
+                let l = self.apply_after(AfterFn::GroupWith(y), dx);
+                if self.a.nullable(x) {
+                    let dy = self.open(y, name);
+                    self.a.choice(l, dy)
+                } else {
+                    l
+                }
+            }
+            Pat::After(x, y) => {
+                let dx = self.open(x, name);
+                self.apply_after(AfterFn::AfterWith(y), dx)
+            }
+            _ => NOT_ALLOWED,
+        };
+        self.open_memo.insert((p, name), r);
+        r
+    }
+
+    /// Id of a short string for memo keys (`None` when results must not be memoised).
+    fn string_id(&mut self, s: &str) -> Option<u32> {
+        if !self.context_free || s.len() > MEMO_TEXT_MAX {
+            return None;
+        }
+        if let Some(&id) = self.strings.get(s) {
+            return Some(id);
+        }
+        if self.text_memo.len() + self.att_memo.len() + self.strings.len() > MEMO_LIMIT {
+            // Ids restart, so every table keyed by them is dropped together.
+            self.text_memo.clear();
+            self.att_memo.clear();
+            self.strings.clear();
+        }
+        let id = u32::try_from(self.strings.len()).ok()?;
+        self.strings.insert(s.to_string(), id);
+        Some(id)
+    }
+
+    /// Contents of the attribute patterns of `p` (before its first element) named `name`.
+    fn attr_contents_for(&mut self, p: PatId, name: u32) -> Vec<PatId> {
+        if let Some(v) = self.attr_contents_memo.get(&(p, name)) {
+            return v.clone();
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Attribute(nc, c) if self.nc_contains(nc, name) => out.push(c),
+                Pat::Choice(x, y) | Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                    stack.push(x);
+                    stack.push(y);
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        self.attr_contents_memo.insert((p, name), out.clone());
+        out
+    }
+
+    /// Attribute derivative (Clark §"attDeriv"). The value matters only through which
+    /// attribute contents accept it, so derivatives are memoised by that set ("value class"),
+    /// not by the value: a million distinct `xml:id`s share one entry.
+    fn att(&mut self, p: PatId, name: u32, value: &str, check_value: bool) -> PatId {
+        let contents = self.attr_contents_for(p, name);
+        let accepted: Vec<PatId> = if check_value {
+            let mut acc = Vec::with_capacity(contents.len());
+            for c in contents {
+                if self.value_match(c, value) {
+                    acc.push(c);
+                }
+            }
+            acc
+        } else {
+            contents
+        };
+        let class = match self.value_classes.get(&accepted) {
+            Some(&id) => id,
+            None => {
+                let id = u32::try_from(self.value_classes.len()).unwrap_or(u32::MAX);
+                self.value_classes.insert(accepted.clone(), id);
+                id
+            }
+        };
+        self.att_in(p, name, class, &accepted)
+    }
+
+    fn att_in(&mut self, p: PatId, name: u32, class: u32, accepted: &[PatId]) -> PatId {
+        if let Some(&r) = self.att_memo.get(&(p, name, class)) {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::After(x, y) => {
+                let dx = self.att_in(x, name, class, accepted);
+                self.a.after(dx, y)
+            }
+            Pat::Choice(x, y) => {
+                let dx = self.att_in(x, name, class, accepted);
+                let dy = self.att_in(y, name, class, accepted);
+                self.a.choice(dx, dy)
+            }
+            Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                let il = matches!(self.a.get(p), Pat::Interleave(..));
+                let dx = self.att_in(x, name, class, accepted);
+                let dy = self.att_in(y, name, class, accepted);
+                let (l, r) = if il {
+                    (self.a.interleave(dx, y), self.a.interleave(x, dy))
+                } else {
+                    (self.a.group(dx, y), self.a.group(x, dy))
+                };
+                self.a.choice(l, r)
+            }
+            Pat::OneOrMore(x) => {
+                let dx = self.att_in(x, name, class, accepted);
+                let rest = self.a.choice(p, EMPTY);
+                self.a.group(dx, rest)
+            }
+            Pat::Attribute(nc, c) => {
+                if self.nc_contains(nc, name) && accepted.binary_search(&c).is_ok() {
+                    EMPTY
+                } else {
+                    NOT_ALLOWED
+                }
+            }
+            _ => NOT_ALLOWED,
+        };
+        self.att_memo.insert((p, name, class), r);
+        r
+    }
+
+    /// Whether `p`'s text derivative depends on the text (it holds data, a value or a list
+    /// before any element).
+    fn has_data(&mut self, p: PatId) -> bool {
+        if let Some(&v) = self.has_data_memo.get(&p) {
+            return v;
+        }
+        let v = match self.a.get(p) {
+            Pat::Data(..) | Pat::Value(_) | Pat::List(_) => true,
+            Pat::Choice(x, y) | Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                self.has_data(x) || self.has_data(y)
+            }
+            Pat::OneOrMore(x) | Pat::After(x, _) => self.has_data(x),
+            _ => false,
+        };
+        self.has_data_memo.insert(p, v);
+        v
+    }
+
+    fn value_match(&mut self, p: PatId, s: &str) -> bool {
+        if self.a.nullable(p) && is_ws(s) {
+            return true;
+        }
+        let d = self.text(p, s);
+        self.a.nullable(d)
+    }
+
+    fn close(&mut self, p: PatId, lenient: bool) -> PatId {
+        if !lenient && let Some(&r) = self.close_memo.get(&p) {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::After(x, y) => {
+                let dx = self.close(x, lenient);
+                self.a.after(dx, y)
+            }
+            Pat::Choice(x, y) => {
+                let dx = self.close(x, lenient);
+                let dy = self.close(y, lenient);
+                self.a.choice(dx, dy)
+            }
+            Pat::Group(x, y) => {
+                let dx = self.close(x, lenient);
+                let dy = self.close(y, lenient);
+                self.a.group(dx, dy)
+            }
+            Pat::Interleave(x, y) => {
+                let dx = self.close(x, lenient);
+                let dy = self.close(y, lenient);
+                self.a.interleave(dx, dy)
+            }
+            Pat::OneOrMore(x) => {
+                let dx = self.close(x, lenient);
+                self.a.one_or_more(dx)
+            }
+            Pat::Attribute(..) => {
+                if lenient {
+                    EMPTY
+                } else {
+                    NOT_ALLOWED
+                }
+            }
+            _ => p,
+        };
+        if !lenient {
+            self.close_memo.insert(p, r);
+        }
+        r
+    }
+
+    fn resolve_prefix(&self, prefix: &str) -> Option<String> {
+        if prefix == "xml" {
+            return Some(crate::xml::XML_NS.to_string());
+        }
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, u)| u.clone())
+            .or_else(|| prefix.is_empty().then(String::new))
+    }
+
+    fn text(&mut self, p: PatId, s: &str) -> PatId {
+        // Texts are interned only where the result depends on them and is worth keeping:
+        // compound patterns holding data. Leaves are cheap to recompute; keeping every distinct
+        // value would make memory grow with the document.
+        let sid = match self.a.get(p) {
+            Pat::Data(..) | Pat::Value(_) | Pat::List(_) | Pat::Text => None,
+            _ if !self.has_data(p) => Some(NO_DATA),
+            _ => self.string_id(s),
+        };
+        self.text_in(p, s, sid)
+    }
+
+    fn text_in(&mut self, p: PatId, s: &str, sid: Option<u32>) -> PatId {
+        // Without data the derivative is the same for every text: one memo entry serves all.
+        let sid = if !self.has_data(p) {
+            Some(NO_DATA)
+        } else {
+            sid
+        };
+        if let Some(id) = sid
+            && let Some(&r) = self.text_memo.get(&(p, id))
+        {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::Choice(x, y) => {
+                let dx = self.text_in(x, s, sid);
+                let dy = self.text_in(y, s, sid);
+                self.a.choice(dx, dy)
+            }
+            Pat::Interleave(x, y) => {
+                let dx = self.text_in(x, s, sid);
+                let l = self.a.interleave(dx, y);
+                let dy = self.text_in(y, s, sid);
+                let r = self.a.interleave(x, dy);
+                self.a.choice(l, r)
+            }
+            Pat::Group(x, y) => {
+                let dx = self.text_in(x, s, sid);
+                let l = self.a.group(dx, y);
+                if self.a.nullable(x) {
+                    let dy = self.text_in(y, s, sid);
+                    self.a.choice(l, dy)
+                } else {
+                    l
+                }
+            }
+            Pat::After(x, y) => {
+                let dx = self.text_in(x, s, sid);
+                self.a.after(dx, y)
+            }
+            Pat::OneOrMore(x) => {
+                let dx = self.text_in(x, s, sid);
+                let rest = self.a.choice(p, EMPTY);
+                self.a.group(dx, rest)
+            }
+            Pat::Text => TEXT,
+            Pat::Value(v) => {
+                let ok = match self.a.values.get(v as usize) {
+                    Some(vp) => match self.a.datatypes.get(vp.datatype as usize) {
+                        Some(dt) => dt.equal(s, &vp.value, &|x| self.resolve_prefix(x)),
+                        None => false,
+                    },
+                    None => false,
+                };
+                if ok { EMPTY } else { NOT_ALLOWED }
+            }
+            Pat::Data(dt, except) => {
+                let ok = self
+                    .a
+                    .datatypes
+                    .get(dt as usize)
+                    .is_some_and(|d| d.allows(s, &|x| self.resolve_prefix(x)));
+                let excluded = match except {
+                    Some(e) if ok => self.value_match(e, s),
+                    _ => false,
+                };
+                if ok && !excluded { EMPTY } else { NOT_ALLOWED }
+            }
+            Pat::List(x) => {
+                let mut cur = x;
+                for tok in s.split([' ', '\t', '\n', '\r']).filter(|t| !t.is_empty()) {
+                    // Tokens are not memoised: interning them could reset ids in use above.
+                    cur = self.text_in(cur, tok, None);
+                    if cur == NOT_ALLOWED {
+                        break;
+                    }
+                }
+                if self.a.nullable(cur) {
+                    EMPTY
+                } else {
+                    NOT_ALLOWED
+                }
+            }
+            _ => NOT_ALLOWED,
+        };
+        if let Some(id) = sid {
+            self.text_memo.insert((p, id), r);
+        }
+        r
+    }
+
+    fn end(&mut self, p: PatId, lenient: bool) -> PatId {
+        if !lenient && let Some(&r) = self.end_memo.get(&p) {
+            return r;
+        }
+        let r = match self.a.get(p) {
+            Pat::Choice(x, y) => {
+                let dx = self.end(x, lenient);
+                let dy = self.end(y, lenient);
+                self.a.choice(dx, dy)
+            }
+            Pat::After(x, y) => {
+                if lenient || self.a.nullable(x) {
+                    y
+                } else {
+                    NOT_ALLOWED
+                }
+            }
+            _ => NOT_ALLOWED,
+        };
+        if !lenient {
+            self.end_memo.insert(p, r);
+        }
+        r
+    }
+
+    /// A name class as the document would write it (prefix from the bindings in scope).
+    fn show_nc(&self, nc: &NameClass) -> String {
+        match nc {
+            NameClass::Name(ns, l) => {
+                if ns.is_empty() || self.resolve_prefix("").as_deref() == Some(ns.as_str()) {
+                    l.clone()
+                } else if let Some((p, _)) = self
+                    .bindings
+                    .iter()
+                    .rev()
+                    .find(|(p, u)| u == ns && !p.is_empty())
+                {
+                    format!("{p}:{l}")
+                } else if ns == crate::xml::XML_NS {
+                    format!("xml:{l}")
+                } else {
+                    format!("{{{ns}}}{l}")
+                }
+            }
+            NameClass::Choice(a, b) => format!("{}\" or \"{}", self.show_nc(a), self.show_nc(b)),
+            other => other.describe(),
+        }
+    }
+
+    /// Name classes of the elements (or attributes) that could come next in `p`.
+    fn front(&mut self, p: PatId, attributes: bool) -> Vec<NcId> {
+        let mut out = Vec::new();
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) || out.len() > 200 {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Element(e) if !attributes => {
+                    if let Some(i) = self.a.elements.get(e as usize) {
+                        out.push(i.nc);
+                    }
+                }
+                Pat::Attribute(nc, _) if attributes => out.push(nc),
+                Pat::Choice(x, y) | Pat::Interleave(x, y) => {
+                    stack.push(y);
+                    stack.push(x);
+                }
+                Pat::Group(x, y) => {
+                    if attributes || self.a.nullable(x) {
+                        stack.push(y);
+                    }
+                    stack.push(x);
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn names_of(&mut self, ncs: &[NcId], kind: &str) -> Vec<String> {
+        let mut out: Vec<String> = ncs
+            .iter()
+            .filter_map(|nc| self.a.name_class(*nc).map(|n| self.show_nc(n)))
+            .collect();
+        out.sort();
+        out.dedup();
+        let more = out.len() > MAX_EXPECTED;
+        out.truncate(MAX_EXPECTED);
+        let mut v: Vec<String> = out.into_iter().map(|n| format!("{kind} \"{n}\"")).collect();
+        if more {
+            v.push("more".into());
+        }
+        v
+    }
+
+    /// What could come next (for messages): the end-tag if allowed, then element names.
+    fn expected_elements(&mut self, p: PatId) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.end(p, false) != NOT_ALLOWED {
+            out.push("the element end-tag".to_string());
+        }
+        let ncs = self.front(p, false);
+        out.extend(self.names_of(&ncs, "element"));
+        out
+    }
+
+    /// What a value could be, for messages: the values and datatypes of `p`'s alternatives.
+    fn value_expectations(&mut self, p: PatId) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) || out.len() > MAX_EXPECTED {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Value(v) => {
+                    if let Some(vp) = self.a.values.get(v as usize) {
+                        out.push(format!("\"{}\"", vp.raw));
+                    }
+                }
+                Pat::Data(dt, _) => {
+                    if let Some(d) = self.a.datatypes.get(dt as usize) {
+                        out.push(format!("a value of datatype {}", d.name));
+                    }
+                }
+                Pat::List(_) => out.push("a list of values".to_string()),
+                Pat::Text => out.push("any text".to_string()),
+                Pat::Choice(x, y) | Pat::Interleave(x, y) => {
+                    stack.push(y);
+                    stack.push(x);
+                }
+                Pat::Group(x, y) => {
+                    if self.a.nullable(x) {
+                        stack.push(y);
+                    }
+                    stack.push(x);
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Contents of the attribute patterns of `p` that allow the attribute `name`.
+    fn attribute_contents(&mut self, p: PatId, name: u32) -> PatId {
+        let mut acc = NOT_ALLOWED;
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Attribute(nc, c) if self.nc_contains(nc, name) => {
+                    acc = self.a.choice(acc, c);
+                }
+                Pat::Choice(x, y) | Pat::Interleave(x, y) | Pat::Group(x, y) => {
+                    stack.push(y);
+                    stack.push(x);
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        acc
+    }
+
+    /// Whether the next thing `p` accepts is data (a value, datatype or list).
+    fn expects_data(&mut self, p: PatId) -> bool {
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Value(_) | Pat::Data(..) | Pat::List(_) => return true,
+                Pat::Choice(x, y) | Pat::Interleave(x, y) => {
+                    stack.push(x);
+                    stack.push(y);
+                }
+                Pat::Group(x, y) => {
+                    stack.push(x);
+                    if self.a.nullable(x) {
+                        stack.push(y);
+                    }
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Attributes that must still be given in `p` (for messages).
+    fn required_attributes(&mut self, p: PatId) -> Vec<NcId> {
+        let mut memo = FastMap::default();
+        let mut v = self.required_attributes_in(p, &mut memo);
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    fn required_attributes_in(
+        &mut self,
+        p: PatId,
+        memo: &mut FastMap<PatId, Vec<NcId>>,
+    ) -> Vec<NcId> {
+        if let Some(v) = memo.get(&p) {
+            return v.clone();
+        }
+        let v = self.required_attributes_step(p, memo);
+        memo.insert(p, v.clone());
+        v
+    }
+
+    fn required_attributes_step(
+        &mut self,
+        p: PatId,
+        memo: &mut FastMap<PatId, Vec<NcId>>,
+    ) -> Vec<NcId> {
+        match self.a.get(p) {
+            Pat::Attribute(nc, _) => vec![nc],
+            Pat::Group(x, y) | Pat::Interleave(x, y) => {
+                let mut v = self.required_attributes_in(x, memo);
+                v.extend(self.required_attributes_in(y, memo));
+                v
+            }
+            Pat::Choice(x, y) => {
+                let (a, b) = (
+                    self.required_attributes_in(x, memo),
+                    self.required_attributes_in(y, memo),
+                );
+                if matches!(self.a.get(x), Pat::After(..)) {
+                    let mut v = a;
+                    v.extend(b);
+                    v
+                } else if a.is_empty() || b.is_empty() {
+                    Vec::new()
+                } else {
+                    let mut v = a;
+                    v.extend(b);
+                    v
+                }
+            }
+            Pat::OneOrMore(x) | Pat::After(x, _) => self.required_attributes_in(x, memo),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Tries to continue after an element that comes too early: skips one required element
+    /// that could come first and returns its name with the pattern that then allows `name`.
+    fn skip_one(&mut self, p: PatId, name: u32) -> Option<(String, PatId)> {
+        let ncs = self.front(p, false);
+        for nc in ncs.into_iter().take(64) {
+            let Some(NameClass::Name(ns, l)) = self.a.name_class(nc).cloned() else {
+                continue;
+            };
+            let n = self.name_id(&ns, &l);
+            let o = self.open(p, n);
+            // Ending an element whatever its content leaves what follows it.
+            let rest = self.end(o, true);
+            let r = self.open(rest, name);
+            if r != NOT_ALLOWED {
+                let shown = self.show_nc(&NameClass::Name(ns, l));
+                return Some((shown, r));
+            }
+        }
+        None
+    }
+
+    /// Contents of every element pattern of the schema that allows this name.
+    fn recovery_content(&mut self, name: u32) -> PatId {
+        if let Some(&r) = self.recovery_memo.get(&name) {
+            return r;
+        }
+        let r = self.recovery_content_uncached(name);
+        self.recovery_memo.insert(name, r);
+        r
+    }
+
+    fn recovery_content_uncached(&mut self, name: u32) -> PatId {
+        let mut acc = NOT_ALLOWED;
+        let n = self.a.elements.len();
+        for i in 0..n {
+            let (nc, content) = match self.a.elements.get(i) {
+                Some(e) => (e.nc, e.content),
+                None => continue,
+            };
+            if content != self.any_content && self.nc_contains(nc, name) {
+                acc = self.a.choice(acc, content);
+            }
+        }
+        if acc == NOT_ALLOWED {
+            self.any_content
+        } else {
+            acc
+        }
+    }
+
+    fn flush_text(&mut self, p: PatId, frame: &mut Frame, report: &mut Report) -> PatId {
+        if frame.text.is_empty() || is_ws(&frame.text) {
+            frame.text.clear();
+            return p;
+        }
+        let d = self.text(p, &frame.text);
+        let r = if d == NOT_ALLOWED {
+            let mut t: String = frame.text.trim().chars().take(40).collect();
+            if frame.text.trim().chars().count() > 40 {
+                t.push('…');
+            }
+            let expected = self.expected_elements(p);
+            report.push(
+                Diagnostic::error(
+                    codes::TEXT_NOT_ALLOWED,
+                    format!("text not allowed here: \"{t}\""),
+                )
+                .with_expected(expected)
+                .with_span(Span::at(frame.text_span.end)),
+            );
+            p
+        } else {
+            d
+        };
+        frame.text.clear();
+        r
+    }
+
+    /// Validates one document; well-formedness errors end the run with one diagnostic.
+    pub fn validate(&mut self, text: &str) -> Report {
+        let mut report = Report::new();
+        let mut reader = XmlReader::new(text);
+        let mut p = self.start;
+        let mut frames: Vec<Frame> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        self.bindings.clear();
+        let mut binding_marks: Vec<usize> = Vec::new();
+        let mut ids: HashMap<String, Span> = HashMap::new();
+        let mut refs: Vec<(String, Span)> = Vec::new();
+        loop {
+            let ev = match reader.next_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => break,
+                Err(d) => {
+                    report.push(d);
+                    return report;
+                }
+            };
+            match ev {
+                Event::Start {
+                    ns,
+                    local,
+                    qname,
+                    attrs,
+                    bindings,
+                    span,
+                } => {
+                    if let Some(f) = frames.last_mut() {
+                        let mut f2 = Frame {
+                            had_child: true,
+                            text: std::mem::take(&mut f.text),
+                            text_span: f.text_span,
+                        };
+                        p = self.flush_text(p, &mut f2, &mut report);
+                        f.had_child = true;
+                    }
+                    binding_marks.push(self.bindings.len());
+                    self.bindings.extend(bindings);
+                    let at = Span::at(span.end);
+                    let name = self.name_id(&ns, &local);
+                    let mut q = self.open(p, name);
+                    if q == NOT_ALLOWED {
+                        if let Some((missing, r)) = self.skip_one(p, name) {
+                            report.push(
+                                Diagnostic::error(
+                                    codes::ELEMENT_NOT_ALLOWED,
+                                    format!(
+                                        "element \"{qname}\" not allowed yet; missing required element \"{missing}\""
+                                    ),
+                                )
+                                .with_span(at),
+                            );
+                            q = r;
+                        } else {
+                            let expected = self.expected_elements(p);
+                            let known = self.recovery_content(name) != self.any_content;
+                            let what = if frames.is_empty() {
+                                format!("element \"{qname}\" not allowed as the root element")
+                            } else if known {
+                                format!("element \"{qname}\" not allowed here")
+                            } else {
+                                format!("element \"{qname}\" not allowed anywhere")
+                            };
+                            report.push(
+                                Diagnostic::error(codes::ELEMENT_NOT_ALLOWED, what)
+                                    .with_span(at)
+                                    .with_expected(expected),
+                            );
+                            let c = self.recovery_content(name);
+                            q = self.a.after(c, p);
+                        }
+                    }
+                    if !self.id_types.is_empty() {
+                        for att in &attrs {
+                            let an = self.name_id(&att.ns, &att.local);
+                            match self.id_types.get(&(name, an)) {
+                                Some(IdType::Id) => {
+                                    let v = att.value.trim_matches([' ', '\t', '\n', '\r']);
+                                    if let Some(first) = ids.get(v) {
+                                        let index = crate::diag::LineIndex::new(text);
+                                        let (l, c) = index.line_col(text, first.start);
+                                        report.push(
+                                            Diagnostic::error(
+                                                codes::DUPLICATE_ID,
+                                                format!("ID \"{v}\" has already been defined"),
+                                            )
+                                            .with_span(at)
+                                            .with_hint(format!(
+                                                "first occurrence of ID \"{v}\" at line {l}, column {c}"
+                                            )),
+                                        );
+                                    } else if !v.is_empty() {
+                                        ids.insert(v.to_string(), at);
+                                    }
+                                }
+                                Some(IdType::IdRef | IdType::IdRefs) => {
+                                    for r in att.value.split([' ', '\t', '\n', '\r']) {
+                                        if !r.is_empty() {
+                                            refs.push((r.to_string(), at));
+                                        }
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    for att in &attrs {
+                        let an = self.name_id(&att.ns, &att.local);
+                        let r = self.att(q, an, &att.value, true);
+                        if r == NOT_ALLOWED {
+                            let named = self.att(q, an, &att.value, false);
+                            let d = if named == NOT_ALLOWED {
+                                let ncs = self.front(q, true);
+                                let expected = self.names_of(&ncs, "attribute");
+                                Diagnostic::error(
+                                    codes::ATTRIBUTE_NOT_ALLOWED,
+                                    format!(
+                                        "attribute \"{}\" not allowed on element \"{qname}\"",
+                                        att.qname
+                                    ),
+                                )
+                                .with_expected(expected)
+                            } else {
+                                let c = self.attribute_contents(q, an);
+                                let expected = self.value_expectations(c);
+                                Diagnostic::error(
+                                    codes::ATTRIBUTE_VALUE_INVALID,
+                                    format!(
+                                        "value of attribute \"{}\" is invalid: \"{}\"",
+                                        att.qname, att.value
+                                    ),
+                                )
+                                .with_expected(expected)
+                            };
+                            report.push(d.with_span(at));
+                            if named != NOT_ALLOWED {
+                                q = named;
+                            }
+                        } else {
+                            q = r;
+                        }
+                    }
+                    let mut c = self.close(q, false);
+                    if c == NOT_ALLOWED {
+                        let req = self.required_attributes(q);
+                        let names = self.names_of(&req, "attribute");
+                        let msg = match names.as_slice() {
+                            [one] => format!("element \"{qname}\" missing required {one}"),
+                            _ => format!("element \"{qname}\" missing required attributes"),
+                        };
+                        report.push(
+                            Diagnostic::error(codes::ATTRIBUTE_MISSING, msg)
+                                .with_span(at)
+                                .with_expected(if names.len() > 1 { names } else { Vec::new() }),
+                        );
+                        c = self.close(q, true);
+                    }
+                    p = c;
+                    frames.push(Frame {
+                        had_child: false,
+                        text: String::new(),
+                        text_span: span,
+                    });
+                    names.push(qname);
+                }
+                Event::Text { text, span } => {
+                    if let Some(f) = frames.last_mut() {
+                        if f.text.is_empty() {
+                            f.text_span = span;
+                        } else {
+                            f.text_span = Span::new(f.text_span.start, span.end);
+                        }
+                        f.text.push_str(&text);
+                    }
+                }
+                Event::End { span, .. } => {
+                    let Some(mut f) = frames.pop() else { continue };
+                    let qname = names.pop().unwrap_or_default();
+                    let mut reported = false;
+                    if !f.had_child {
+                        let t = std::mem::take(&mut f.text);
+                        let d = self.text(p, &t);
+                        let ws = is_ws(&t);
+                        let empty_ok = ws && {
+                            let q = self.a.choice(p, d);
+                            self.end(q, false) != NOT_ALLOWED
+                        };
+                        if ws && (empty_ok || !self.expects_data(p)) {
+                            p = self.a.choice(p, d);
+                        } else if d == NOT_ALLOWED && self.expects_data(p) {
+                            let expected = self.value_expectations(p);
+                            report.push(
+                                Diagnostic::error(
+                                    codes::TEXT_INVALID,
+                                    format!("character content of element \"{qname}\" invalid"),
+                                )
+                                .with_span(Span::at(span.end))
+                                .with_expected(expected),
+                            );
+                            reported = true;
+                        } else if d == NOT_ALLOWED {
+                            f.text = t;
+                            p = self.flush_text(p, &mut f, &mut report);
+                        } else {
+                            p = d;
+                        }
+                    } else {
+                        p = self.flush_text(p, &mut f, &mut report);
+                    }
+                    let mut e = self.end(p, false);
+                    if e == NOT_ALLOWED && reported {
+                        e = self.end(p, true);
+                    }
+                    if e == NOT_ALLOWED {
+                        let ncs = self.front(p, false);
+                        let expected = self.names_of(&ncs, "element");
+                        let (msg, expected) = match expected.as_slice() {
+                            [] => (
+                                format!(
+                                    "element \"{qname}\" incomplete; missing required text or data"
+                                ),
+                                Vec::new(),
+                            ),
+                            [one] => (
+                                format!("element \"{qname}\" incomplete; missing required {one}"),
+                                Vec::new(),
+                            ),
+                            _ => (format!("element \"{qname}\" incomplete"), expected),
+                        };
+                        report.push(
+                            Diagnostic::error(codes::CONTENT_INCOMPLETE, msg)
+                                .with_span(Span::at(span.end))
+                                .with_expected(expected),
+                        );
+                        e = self.end(p, true);
+                    }
+                    p = e;
+                    if let Some(m) = binding_marks.pop() {
+                        self.bindings.truncate(m);
+                    }
+                }
+            }
+        }
+        for (r, at) in refs {
+            if !ids.contains_key(&r) {
+                report.push(
+                    Diagnostic::error(
+                        codes::IDREF_DANGLING,
+                        format!("reference to non-existent ID \"{r}\""),
+                    )
+                    .with_span(at),
+                );
+            }
+        }
+        report
+    }
+}
+
+/// Validates `text` against `schema` (convenience for one document).
+pub fn validate_str(schema: &Schema, text: &str) -> Report {
+    Validator::new(schema).validate(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Resolver, compile_rng};
+    use std::path::{Path, PathBuf};
+
+    struct NoFiles;
+    impl Resolver for NoFiles {
+        fn resolve(&mut self, _: &Path, h: &str) -> Result<(PathBuf, String), String> {
+            Err(h.to_string())
+        }
+    }
+
+    fn schema(s: &str) -> Schema {
+        match compile_rng(s, Path::new("t.rng"), &mut NoFiles) {
+            Ok(s) => s,
+            Err(e) => panic!("{}", e.to_short()),
+        }
+    }
+
+    const RNG: &str = r#"<grammar xmlns="http://relaxng.org/ns/structure/1.0" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+      <start><ref name="a"/></start>
+      <define name="a"><element name="a"><optional><attribute name="n"><data type="integer"/></attribute></optional>
+        <zeroOrMore><choice><ref name="a"/><element name="b"><text/></element></choice></zeroOrMore></element></define>
+    </grammar>"#;
+
+    #[test]
+    fn valid_and_invalid() {
+        let s = schema(RNG);
+        let mut v = Validator::new(&s);
+        assert!(!v.validate("<a n='3'><b>x</b><a/></a>").has_errors());
+        let r = v.validate("<a n='x'><c/></a>");
+        let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            vec![codes::ATTRIBUTE_VALUE_INVALID, codes::ELEMENT_NOT_ALLOWED]
+        );
+        let r = v.validate("<a>text</a>");
+        assert_eq!(r.diagnostics[0].code, codes::TEXT_NOT_ALLOWED);
+        let r = v.validate("<a><b>");
+        assert_eq!(r.diagnostics[0].code, codes::NOT_WELL_FORMED);
+    }
+
+    #[test]
+    fn id_checks() {
+        let rng = r#"<element name="r" xmlns="http://relaxng.org/ns/structure/1.0" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+          <zeroOrMore><element name="x"><optional><attribute name="id"><data type="ID"/></attribute></optional>
+          <optional><attribute name="ref"><data type="IDREFS"/></attribute></optional><empty/></element></zeroOrMore></element>"#;
+        let s = schema(rng);
+        let mut v = Validator::new(&s);
+        assert!(!v.validate("<r><x id='a'/><x ref='a'/></r>").has_errors());
+        let r = v.validate("<r><x id='a'/><x id='a'/><x ref='a b'/></r>");
+        let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, vec![codes::DUPLICATE_ID, codes::IDREF_DANGLING]);
+    }
+
+    #[test]
+    fn huge_choices_do_not_exhaust_the_stack() {
+        let n = 20_000;
+        let alts: String = (0..n)
+            .map(|i| format!("<element name='e{i}'><empty/></element>"))
+            .collect();
+        let s = schema(&format!(
+            r#"<element name="r" xmlns="http://relaxng.org/ns/structure/1.0"><zeroOrMore><choice>{alts}</choice></zeroOrMore></element>"#
+        ));
+        let mut v = Validator::new(&s);
+        assert!(!v.validate("<r><e1/><e19999/><e5/></r>").has_errors());
+        assert!(v.validate("<r><x/></r>").has_errors());
+    }
+
+    #[test]
+    fn deep_nesting() {
+        let s = schema(RNG);
+        let n = 100_000;
+        let doc = format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(!validate_str(&s, &doc).has_errors());
+    }
+}

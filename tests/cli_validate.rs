@@ -1,0 +1,256 @@
+//! Behaviour of `teikit validate` and `teikit schema` through the binary: exit codes (0 valid,
+//! 1 invalid or not well-formed, 2 usage/I/O/schema not found, 3 schema incorrect; highest
+//! wins), and snapshots of every output format (human, short, json). Also, when jing is
+//! installed and `../shared` is present, the positions of our findings are compared with jing's
+//! on part of the Schnitzler corpus (jing is an oracle here, never a runtime dependency).
+
+// Test code: a failed expectation panics.
+#![allow(clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SCHEMA: &str = r#"<grammar xmlns="http://relaxng.org/ns/structure/1.0"
+    datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+  <start>
+    <element name="letter">
+      <attribute name="date"><data type="date"/></attribute>
+      <element name="opener"><text/></element>
+      <oneOrMore><element name="p"><text/></element></oneOrMore>
+    </element>
+  </start>
+</grammar>
+"#;
+
+const VALID: &str =
+    "<letter date=\"1954-09-23\">\n  <opener>Dear comrade</opener>\n  <p>Text.</p>\n</letter>\n";
+const INVALID: &str = "<letter date=\"23.9.1954\">\n  <p>Text.</p>\n  <note/>\n</letter>\n";
+const BROKEN: &str = "<letter date=\"1954-09-23\">\n  <opener>x</p>\n</letter>\n";
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("no temp dir: {e}"),
+        };
+        let f = Fixture { dir };
+        f.write("letter.rng", SCHEMA);
+        f.write("valid.xml", VALID);
+        f.write("invalid.xml", INVALID);
+        f.write("broken.xml", BROKEN);
+        f.write(
+            "bad.rng",
+            "<element name=\"a\" xmlns=\"http://relaxng.org/ns/structure/1.0\">\n  <attribute name=\"b\"><element name=\"c\"><empty/></element></attribute>\n</element>\n",
+        );
+        f
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        if let Err(e) = std::fs::write(self.dir.path().join(name), text) {
+            panic!("cannot write {name}: {e}");
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_teikit"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .output();
+        let Ok(out) = out else {
+            panic!("cannot run teikit")
+        };
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn exit_codes() {
+    let f = Fixture::new();
+    let v = |args: &[&str]| f.run(args).0;
+    assert_eq!(v(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
+    assert_eq!(v(&["validate", "--schema", "letter.rng", "invalid.xml"]), 1);
+    assert_eq!(v(&["validate", "--schema", "letter.rng", "broken.xml"]), 1);
+    assert_eq!(v(&["validate", "valid.xml"]), 0, "well-formedness only");
+    assert_eq!(v(&["validate", "broken.xml"]), 1);
+    assert_eq!(v(&["validate", "--schema", "missing.rng", "valid.xml"]), 2);
+    assert_eq!(v(&["validate", "--schema", "letter.rng", "missing.xml"]), 2);
+    assert_eq!(v(&["validate", "--schema", "bad.rng", "valid.xml"]), 3);
+    assert_eq!(
+        v(&[
+            "validate",
+            "--schema",
+            "bad.rng",
+            "--schema",
+            "missing.rng",
+            "valid.xml"
+        ]),
+        3,
+        "highest wins"
+    );
+    assert_eq!(v(&["validate", "--schema", "letter.rnc", "valid.xml"]), 2);
+    assert_eq!(v(&["schema", "check", "letter.rng"]), 0);
+    assert_eq!(v(&["schema", "check", "bad.rng"]), 3);
+    assert_eq!(v(&["schema", "check", "missing.rng"]), 2);
+    assert_eq!(
+        v(&[
+            "schema",
+            "convert",
+            "letter.rng",
+            "--to",
+            "rng",
+            "-o",
+            "out.rng"
+        ]),
+        0
+    );
+    assert_eq!(
+        v(&[
+            "schema",
+            "convert",
+            "letter.rng",
+            "--to",
+            "rng",
+            "-o",
+            "out.rng"
+        ]),
+        2,
+        "no overwrite without --force"
+    );
+    assert_eq!(v(&["schema", "check", "out.rng"]), 0);
+    assert_eq!(v(&["schema", "convert", "letter.rng", "--to", "xsd"]), 2);
+}
+
+#[test]
+fn schema_error_is_located() {
+    let f = Fixture::new();
+    let (code, _, err) = f.run(&["schema", "check", "bad.rng"]);
+    assert_eq!(code, 3);
+    insta::assert_snapshot!(err.trim_end(), @"bad.rng:2:23: error: element is not allowed inside attribute (RELAX NG §7.1)");
+}
+
+#[test]
+fn short_format() {
+    let f = Fixture::new();
+    let (code, out, _) = f.run(&[
+        "validate",
+        "--schema",
+        "letter.rng",
+        "--format",
+        "short",
+        "valid.xml",
+        "invalid.xml",
+        "broken.xml",
+    ]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("short", out);
+}
+
+#[test]
+fn human_format() {
+    let f = Fixture::new();
+    let (_, out, _) = f.run(&[
+        "validate",
+        "--schema",
+        "letter.rng",
+        "valid.xml",
+        "invalid.xml",
+    ]);
+    insta::assert_snapshot!("human", out);
+}
+
+#[test]
+fn json_format() {
+    let f = Fixture::new();
+    let (_, out, _) = f.run(&[
+        "validate",
+        "--schema",
+        "letter.rng",
+        "--format",
+        "json",
+        "invalid.xml",
+    ]);
+    insta::assert_snapshot!("json", out);
+}
+
+#[test]
+fn directories_are_walked_in_order() {
+    let f = Fixture::new();
+    let sub = f.dir.path().join("docs");
+    std::fs::create_dir_all(&sub).ok();
+    std::fs::write(sub.join("b.xml"), INVALID).ok();
+    std::fs::write(sub.join("a.xml"), VALID).ok();
+    let (code, out, _) = f.run(&[
+        "validate",
+        "--schema",
+        "letter.rng",
+        "--format",
+        "short",
+        "docs",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.lines().all(|l| l.starts_with("docs/b.xml:")), "{out}");
+}
+
+fn shared() -> Option<PathBuf> {
+    let dir = std::env::var_os("TEIKIT_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    dir.is_dir().then_some(dir)
+}
+
+/// Positions (path:line:col) of findings agree with jing's on the first Schnitzler letters.
+#[test]
+fn positions_agree_with_jing() {
+    let jing = Path::new("/usr/bin/jing");
+    let Some(shared) = shared() else {
+        let msg = "positions_agree_with_jing: skipped: ../shared not found";
+        if std::env::var("TEIKIT_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+            panic!("{msg} (TEIKIT_REQUIRE_SHARED=1)");
+        }
+        println!("{msg}");
+        return;
+    };
+    let schema = shared.join("tei-p5/tei_all-4.12.0.rng");
+    let corpus = shared.join("corpora/schnitzler-briefe/editions");
+    if !jing.is_file() || !schema.is_file() || !corpus.is_dir() {
+        println!(
+            "positions_agree_with_jing: skipped: jing, tei_all or the Schnitzler corpus is missing"
+        );
+        return;
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files.truncate(25);
+    let positions = |out: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .filter(|l| l.contains(": error: ") && !l.contains("first occurrence"))
+            .filter_map(|l| l.split(": error: ").next().map(str::to_string))
+            .collect()
+    };
+    let Ok(j) = Command::new(jing).arg(&schema).args(&files).output() else {
+        println!("positions_agree_with_jing: skipped: jing does not run");
+        return;
+    };
+    let Ok(o) = Command::new(env!("CARGO_BIN_EXE_teikit"))
+        .args(["validate", "--format", "short", "--schema"])
+        .arg(&schema)
+        .args(&files)
+        .output()
+    else {
+        panic!("cannot run teikit")
+    };
+    let (jp, op) = (positions(&j.stdout), positions(&o.stdout));
+    assert!(!jp.is_empty());
+    assert_eq!(op, jp);
+}
