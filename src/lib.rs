@@ -7,6 +7,7 @@
 //! diagnostics. This file only declares the modules.
 
 pub mod diag;
+pub mod integrity;
 pub mod schema;
 pub mod source;
 pub mod validate;
