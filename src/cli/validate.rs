@@ -1,6 +1,8 @@
-//! `teikit validate [--schema PATH]... [--checks rng] [--format human|short|json] PATH...`:
-//! well-formedness of every document, and RELAX NG validity against each `.rng`/`.rnc` schema
-//! (compiled once per run, however many files). Directories are walked for `*.xml` files in
+//! `teikit validate [--schema PATH]... [--checks rng,integrity] [--format human|short|json] PATH...`:
+//! well-formedness of every document, RELAX NG validity against each `.rng`/`.rnc` schema
+//! (compiled once per run, however many files), and edition integrity (`integrity`: ids,
+//! pointers, dates, register; pointer attributes typed by the schemas given, else TEI's list).
+//! Without `--checks`, every available check runs. Directories are walked for `*.xml` files in
 //! sorted order.
 //!
 //! The report is the output (stdout); exit codes per DEVELOPERS.md: 0 all valid, 1 a document
@@ -10,6 +12,7 @@ use std::path::PathBuf;
 
 use super::{exit, io};
 use crate::diag::{Diagnostic, LineIndex, Report, Severity, format_short};
+use crate::integrity::{self, attrs::AttrKinds};
 use crate::validate::Validator;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -24,7 +27,7 @@ pub struct ValidateArgs {
     /// A schema (`.rng` or `.rnc`); repeat for several.
     #[arg(long = "schema", value_name = "PATH")]
     pub schemas: Vec<PathBuf>,
-    /// Checks to run (comma-separated): rng.
+    /// Checks to run (comma-separated): rng, integrity (default: all available).
     #[arg(long = "checks", value_delimiter = ',')]
     pub checks: Vec<String>,
     /// Output format.
@@ -89,6 +92,71 @@ fn well_formed(text: &str) -> Report {
     r
 }
 
+/// Integrity findings of one document; pointers into other files are read beside it (not for
+/// stdin).
+fn integrity_of(path: &std::path::Path, text: &str, kinds: &AttrKinds) -> Report {
+    let dir = path.parent().filter(|_| path != std::path::Path::new("-"));
+    match dir {
+        Some(d) => {
+            let d = if d.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                d
+            };
+            integrity::check(text, kinds, &mut integrity::FsDocuments::new(d))
+        }
+        None => integrity::check(text, kinds, &mut integrity::NoDocuments),
+    }
+}
+
+/// Adds integrity's findings after RELAX NG's. A duplicate `xml:id` is reported once, by
+/// integrity (which names both occurrences), not also as RELAX NG's DTD-compatibility ID error.
+fn merge_integrity(mut report: Report, found: Report) -> Report {
+    let quoted = |m: &str| m.split('"').nth(1).map(str::to_string);
+    let dup_ids: Vec<String> = found
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == integrity::codes::ID_DUPLICATE)
+        .filter_map(|d| quoted(&d.message))
+        .collect();
+    if !dup_ids.is_empty() {
+        report.diagnostics.retain(|d| {
+            d.code != crate::validate::codes::DUPLICATE_ID
+                || !quoted(&d.message).is_some_and(|v| dup_ids.contains(&v))
+        });
+    }
+    // A date RELAX NG already rejects (xsd:date has no 30 February either) is reported once.
+    let rng_rejects = |d: &Diagnostic| -> bool {
+        let Some(rest) = d.message.strip_prefix('@') else {
+            return false;
+        };
+        let Some((name, tail)) = rest.split_once("=\"") else {
+            return false;
+        };
+        let value = tail.split('"').next().unwrap_or("");
+        report.diagnostics.iter().any(|r| {
+            r.code == crate::validate::codes::ATTRIBUTE_VALUE_INVALID
+                && r.message.contains(&format!("attribute \"{name}\""))
+                && r.message.contains(&format!("\"{value}\""))
+        })
+    };
+    let found: Vec<Diagnostic> = found
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code != integrity::codes::DATE_INVALID || !rng_rejects(d))
+        .collect();
+    let wf_seen = report
+        .diagnostics
+        .iter()
+        .any(|d| d.code == crate::xml::CODE_NOT_WF);
+    for d in found {
+        if !(wf_seen && d.code == crate::xml::CODE_NOT_WF) {
+            report.push(d);
+        }
+    }
+    report
+}
+
 fn render_human(f: &FileResult, out: &mut String) {
     let index = LineIndex::new(&f.text);
     for d in &f.report.diagnostics {
@@ -130,13 +198,17 @@ fn json_diag(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::V
 pub fn run(args: ValidateArgs) -> i32 {
     let mut code = exit::OK;
     for c in &args.checks {
-        if c != "rng" {
+        if c != "rng" && c != "integrity" {
             eprintln!(
-                "teikit validate: check '{c}' is not available in this build (available: rng)"
+                "teikit validate: check '{c}' is not available in this build (available: rng, integrity)"
             );
             code = code.max(exit::USAGE);
         }
     }
+    let all = args.checks.is_empty();
+    let run_rng = all || args.checks.iter().any(|c| c == "rng");
+    let run_integrity = all || args.checks.iter().any(|c| c == "integrity");
+    let mut kinds: Option<AttrKinds> = None;
     let mut validators = Vec::new();
     for s in &args.schemas {
         let ext = s.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -146,7 +218,16 @@ pub fn run(args: ValidateArgs) -> i32 {
             continue;
         }
         match super::schema::load_schema(s) {
-            Ok(schema) => validators.push(Validator::new(&schema)),
+            Ok(schema) => {
+                if run_integrity {
+                    kinds
+                        .get_or_insert_with(AttrKinds::default)
+                        .add_schema(&schema);
+                }
+                if run_rng {
+                    validators.push(Validator::new(&schema));
+                }
+            }
             Err(f) => {
                 for m in f.messages {
                     eprintln!("{m}");
@@ -158,6 +239,7 @@ pub fn run(args: ValidateArgs) -> i32 {
     if code != exit::OK {
         return code;
     }
+    let kinds = kinds.unwrap_or_else(AttrKinds::tei_default);
     let (files, errors) = collect(&args.paths);
     for e in errors {
         eprintln!("{e}");
@@ -191,7 +273,9 @@ pub fn run(args: ValidateArgs) -> i32 {
         };
         let mut report = Report::new();
         if validators.is_empty() {
-            report = well_formed(&text);
+            if !run_integrity {
+                report = well_formed(&text);
+            }
         } else {
             for v in validators.iter_mut() {
                 let r = v.validate(&text);
@@ -204,6 +288,14 @@ pub fn run(args: ValidateArgs) -> i32 {
                     break;
                 }
             }
+        }
+        if run_integrity
+            && !report
+                .diagnostics
+                .iter()
+                .any(|d| d.code == crate::xml::CODE_NOT_WF)
+        {
+            report = merge_integrity(report, integrity_of(path, &text, &kinds));
         }
         results.push(FileResult {
             name: input.name,

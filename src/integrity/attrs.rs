@@ -218,6 +218,13 @@ impl AttrKinds {
                             {
                                 continue;
                             }
+                            // The schema says which attributes hold dates; TEI's names say which
+                            // of them are the datable ones integrity orders and compares.
+                            if kind == AttrKind::Date
+                                && !(a.0.is_empty() && DATE_ATTRIBUTES.contains(&a.1.as_str()))
+                            {
+                                continue;
+                            }
                             found.insert(a, kind);
                         }
                     }
@@ -236,6 +243,9 @@ impl AttrKinds {
     /// The kind of attribute `attr` (namespace, local) on element `elem` (namespace, local).
     pub fn kind(&self, elem: (&str, &str), attr: (&str, &str)) -> Option<AttrKind> {
         if self.from_schema {
+            if elem.0 == TEI_NS && attr.0.is_empty() && DATE_ISO_ATTRIBUTES.contains(&attr.1) {
+                return Some(AttrKind::DateIso);
+            }
             return self
                 .by_element
                 .get(&(elem.0.to_string(), elem.1.to_string()))
@@ -354,7 +364,8 @@ mod tests {
         let rng = r#"<element name="a" xmlns="http://relaxng.org/ns/structure/1.0"
             datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
           <optional><attribute name="p"><list><oneOrMore><data type="anyURI"/></oneOrMore></list></attribute></optional>
-          <optional><attribute name="d"><choice><data type="date"/><data type="gYear"/></choice></attribute></optional>
+          <optional><attribute name="when"><choice><data type="date"/><data type="gYear"/></choice></attribute></optional>
+          <optional><attribute name="d"><data type="date"/></attribute></optional>
           <optional><attribute name="s"><data type="string"/></attribute></optional>
           <optional><attribute name="url"><data type="anyURI"/></attribute></optional>
         </element>"#;
@@ -367,7 +378,8 @@ mod tests {
         };
         let k = AttrKinds::from_schema(&s);
         assert_eq!(k.kind(("", "a"), ("", "p")), Some(AttrKind::Pointer));
-        assert_eq!(k.kind(("", "a"), ("", "d")), Some(AttrKind::Date));
+        assert_eq!(k.kind(("", "a"), ("", "when")), Some(AttrKind::Date));
+        assert_eq!(k.kind(("", "a"), ("", "d")), None);
         assert_eq!(k.kind(("", "a"), ("", "s")), None);
         assert_eq!(k.kind(("", "a"), ("", "url")), None);
         assert_eq!(k.pointer_attributes(), vec!["p".to_string()]);

@@ -43,6 +43,7 @@ pub mod codes {
     pub const REF_PREFIX_UNDEFINED: &str = "ref/prefix-undefined";
     pub const REF_PREFIXDEF_INVALID: &str = "ref/prefixdef-invalid";
     pub const REF_FILE_MISSING: &str = "ref/file-missing";
+    pub const REF_RENDITION_EXTERNAL: &str = "ref/rendition-external";
     pub const DATE_INVALID: &str = "date/invalid";
     pub const DATE_INVERTED: &str = "date/inverted";
     pub const DATE_MISMATCH: &str = "date/mismatch";
@@ -233,6 +234,8 @@ struct Pass<'t> {
     bases: Vec<(usize, Rc<str>)>,
     register_depth: Vec<usize>,
     depth: usize,
+    /// Whether the document declares any `rendition` with an `xml:id` (TEI Guidelines 2.3.4).
+    has_renditions: bool,
 }
 
 impl<'t> Pass<'t> {
@@ -392,6 +395,9 @@ impl<'t> Pass<'t> {
                 });
             }
         }
+        if tei && local == "rendition" && own_id.is_some() {
+            self.has_renditions = true;
+        }
         if tei && REGISTER_LISTS.contains(&local) {
             self.register_depth.push(self.depth);
         }
@@ -490,6 +496,7 @@ impl<'t> Pass<'t> {
     /// Resolves the pointers collected in the pass, then reports unused register entries.
     fn finish(&mut self, docs: &mut dyn Documents) {
         let mut used: HashSet<String> = HashSet::new();
+        let mut external_renditions: HashSet<String> = HashSet::new();
         let mut suggestions = 0usize;
         let pointers = std::mem::take(&mut self.pointers);
         let prefix_defs = std::mem::take(&mut self.prefix_defs);
@@ -547,6 +554,24 @@ impl<'t> Pass<'t> {
                 Target::Local(id) => {
                     if self.ids.contains_key(&id) {
                         used.insert(id);
+                        continue;
+                    }
+                    // A document that declares no rendition at all takes its @rendition values
+                    // from its customisation (as TEI simplePrint predefines #b, #i, ...): one
+                    // warning per value, not an error per use.
+                    if p.attr == "rendition" && !self.has_renditions {
+                        if external_renditions.insert(id.clone()) {
+                            self.report.push(
+                                Diagnostic::warning(
+                                    codes::REF_RENDITION_EXTERNAL,
+                                    format!(
+                                        "@rendition \"{shown}\" is declared nowhere in this document (no <rendition> here); it must come from the project's customisation"
+                                    ),
+                                )
+                                .with_span(p.span)
+                                .with_hint("declare it in tagsDecl as <rendition xml:id=\"...\"> to make the document self-contained"),
+                            );
+                        }
                         continue;
                     }
                     let mut d = Diagnostic::error(
@@ -646,6 +671,7 @@ pub fn check(text: &str, kinds: &AttrKinds, docs: &mut dyn Documents) -> Report 
         bases: Vec::new(),
         register_depth: Vec::new(),
         depth: 0,
+        has_renditions: false,
     };
     let mut reader = XmlReader::new(text);
     loop {
