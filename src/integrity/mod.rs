@@ -41,6 +41,7 @@ pub mod codes {
     pub const ID_DUPLICATE: &str = "id/duplicate";
     pub const REF_DANGLING: &str = "ref/dangling";
     pub const REF_PREFIX_UNDEFINED: &str = "ref/prefix-undefined";
+    pub const REF_PREFIX_UNMATCHED: &str = "ref/prefix-unmatched";
     pub const REF_PREFIXDEF_INVALID: &str = "ref/prefixdef-invalid";
     pub const REF_FILE_MISSING: &str = "ref/file-missing";
     pub const REF_RENDITION_EXTERNAL: &str = "ref/rendition-external";
@@ -538,7 +539,7 @@ impl<'t> Pass<'t> {
                     None => {
                         self.report.push(
                             Diagnostic::error(
-                                codes::REF_PREFIX_UNDEFINED,
+                                codes::REF_PREFIX_UNMATCHED,
                                 format!(
                                     "@{} = \"{}\": no prefixDef \"{prefix}\" matches \"{rest}\"",
                                     p.attr, p.token
