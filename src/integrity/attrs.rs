@@ -124,11 +124,14 @@ pub enum AttrKind {
     DateIso,
 }
 
+type AttrMap = HashMap<String, Vec<(String, AttrKind)>>;
+
 /// Attribute kinds by element. Names are `(namespace, local)`; attribute namespaces are usually "".
 #[derive(Debug, Clone, Default)]
 pub struct AttrKinds {
-    /// From a schema: element → attribute → kind.
-    by_element: HashMap<(String, String), HashMap<(String, String), AttrKind>>,
+    /// From a schema: element namespace → element local name → attribute local name →
+    /// (attribute namespace, kind). Nested so that lookups borrow `&str` and never allocate.
+    by_element: HashMap<String, HashMap<String, AttrMap>>,
     /// True when the kinds come from a schema (otherwise TEI's lists apply to TEI elements).
     from_schema: bool,
     default_pointers: HashSet<&'static str>,
@@ -183,6 +186,24 @@ impl AttrKinds {
     pub fn add_schema(&mut self, schema: &Schema) {
         self.from_schema = true;
         let arena = &schema.arena;
+        // Whether a pattern holds an attribute without crossing an element. Hash-consing
+        // interns children before their parents, so one ascending sweep computes it; the walks
+        // below then skip content models (large choices of elements) entirely.
+        let mut has_attr = vec![false; arena.len()];
+        for i in 0..arena.len() {
+            let Ok(p) = PatId::try_from(i) else { break };
+            let at = |q: PatId| has_attr.get(q as usize).copied().unwrap_or(true);
+            let v = match arena.get(p) {
+                Pat::Attribute(..) => true,
+                Pat::Choice(a, b) | Pat::Interleave(a, b) | Pat::Group(a, b) => at(a) || at(b),
+                Pat::OneOrMore(a) => at(a),
+                _ => false,
+            };
+            if let Some(slot) = has_attr.get_mut(i) {
+                *slot = v;
+            }
+        }
+        let mut memo: HashMap<PatId, Option<AttrKind>> = HashMap::new();
         for info in &arena.elements {
             let mut elems = Vec::new();
             if let Some(nc) = arena.name_class(info.nc) {
@@ -195,7 +216,7 @@ impl AttrKinds {
             let mut seen: HashSet<PatId> = HashSet::new();
             let mut stack = vec![info.content];
             while let Some(p) = stack.pop() {
-                if !seen.insert(p) {
+                if !has_attr.get(p as usize).copied().unwrap_or(true) || !seen.insert(p) {
                     continue;
                 }
                 match arena.get(p) {
@@ -205,7 +226,10 @@ impl AttrKinds {
                     }
                     Pat::OneOrMore(a) => stack.push(a),
                     Pat::Attribute(nc, content) => {
-                        let Some(kind) = content_kind(schema, content) else {
+                        let kind = *memo
+                            .entry(content)
+                            .or_insert_with(|| content_kind(schema, content));
+                        let Some(kind) = kind else {
                             continue;
                         };
                         let mut attrs = Vec::new();
@@ -231,10 +255,19 @@ impl AttrKinds {
                     _ => {}
                 }
             }
-            for e in elems {
-                let entry = self.by_element.entry(e).or_default();
-                for (a, k) in &found {
-                    entry.insert(a.clone(), *k);
+            for (ens, elocal) in elems {
+                let entry = self
+                    .by_element
+                    .entry(ens)
+                    .or_default()
+                    .entry(elocal)
+                    .or_default();
+                for ((ans, alocal), k) in &found {
+                    let slot = entry.entry(alocal.clone()).or_default();
+                    match slot.iter_mut().find(|(n, _)| n == ans) {
+                        Some(x) => x.1 = *k,
+                        None => slot.push((ans.clone(), *k)),
+                    }
                 }
             }
         }
@@ -248,9 +281,11 @@ impl AttrKinds {
             }
             return self
                 .by_element
-                .get(&(elem.0.to_string(), elem.1.to_string()))
-                .and_then(|m| m.get(&(attr.0.to_string(), attr.1.to_string())))
-                .copied();
+                .get(elem.0)
+                .and_then(|m| m.get(elem.1))
+                .and_then(|m| m.get(attr.1))
+                .and_then(|v| v.iter().find(|(n, _)| n == attr.0))
+                .map(|(_, k)| *k);
         }
         if elem.0 != TEI_NS || !attr.0.is_empty() {
             return None;
@@ -278,21 +313,20 @@ impl AttrKinds {
     /// Every (element, attribute) pair the schema types as a pointer, sorted (for tests and for
     /// regenerating [`TEI_POINTER_ATTRIBUTES`]).
     pub fn pointer_attributes(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .by_element
-            .values()
-            .flat_map(|m| {
-                m.iter()
-                    .filter(|(_, k)| **k == AttrKind::Pointer)
-                    .map(|((n, l), _)| {
-                        if n.is_empty() {
+        let mut v: Vec<String> = Vec::new();
+        for attrs in self.by_element.values().flat_map(HashMap::values) {
+            for (l, list) in attrs {
+                for (n, k) in list {
+                    if *k == AttrKind::Pointer {
+                        v.push(if n.is_empty() {
                             l.clone()
                         } else {
                             format!("{{{n}}}{l}")
-                        }
-                    })
-            })
-            .collect();
+                        });
+                    }
+                }
+            }
+        }
         v.sort();
         v.dedup();
         v
