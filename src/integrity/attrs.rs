@@ -134,7 +134,8 @@ pub struct AttrKinds {
     by_element: HashMap<String, HashMap<String, AttrMap>>,
     /// True when the kinds come from a schema (otherwise TEI's lists apply to TEI elements).
     from_schema: bool,
-    default_pointers: HashSet<&'static str>,
+    /// Sorted, for binary search.
+    default_pointers: Vec<&'static str>,
 }
 
 fn names(nc: &NameClass, out: &mut Vec<(String, String)>) {
@@ -166,7 +167,11 @@ impl AttrKinds {
         AttrKinds {
             by_element: HashMap::new(),
             from_schema: false,
-            default_pointers: TEI_POINTER_ATTRIBUTES.iter().copied().collect(),
+            default_pointers: {
+                let mut v: Vec<&'static str> = TEI_POINTER_ATTRIBUTES.to_vec();
+                v.sort_unstable();
+                v
+            },
         }
     }
 
@@ -290,24 +295,23 @@ impl AttrKinds {
         if elem.0 != TEI_NS || !attr.0.is_empty() {
             return None;
         }
-        let local = attr.1;
-        if DATE_ISO_ATTRIBUTES.contains(&local) {
-            return Some(AttrKind::DateIso);
+        // One match (a length switch, then byte compares) instead of set lookups: this runs for
+        // every attribute of every TEI element.
+        match attr.1 {
+            "when-iso" | "notBefore-iso" | "notAfter-iso" | "from-iso" | "to-iso" => {
+                Some(AttrKind::DateIso)
+            }
+            "from" | "to" if FROM_TO_NOT_DATES.contains(&elem.1) => {
+                matches!(elem.1, "span" | "arc").then_some(AttrKind::Pointer)
+            }
+            "when" | "notBefore" | "notAfter" | "from" | "to" => Some(AttrKind::Date),
+            "type" | "n" | "rend" | "subtype" | "key" | "unit" | "place" | "reason" => None,
+            local => self
+                .default_pointers
+                .binary_search(&local)
+                .is_ok()
+                .then_some(AttrKind::Pointer),
         }
-        if (local == "from" || local == "to") && FROM_TO_NOT_DATES.contains(&elem.1) {
-            return if elem.1 == "span" || elem.1 == "arc" {
-                Some(AttrKind::Pointer)
-            } else {
-                None
-            };
-        }
-        if DATE_ATTRIBUTES.contains(&local) {
-            return Some(AttrKind::Date);
-        }
-        if self.default_pointers.contains(local) {
-            return Some(AttrKind::Pointer);
-        }
-        None
     }
 
     /// Every (element, attribute) pair the schema types as a pointer, sorted (for tests and for

@@ -169,25 +169,26 @@ fn locate_attr(text: &str, tag: Span, qname: &str) -> Span {
 }
 
 /// Elements that are register entries when inside a list or `standOff` (TEI Guidelines 13.3).
-const ENTRY_ELEMENTS: &[&str] = &[
-    "person",
-    "personGrp",
-    "place",
-    "org",
-    "event",
-    "object",
-    "nym",
-];
+fn is_entry(local: &str) -> bool {
+    matches!(
+        local,
+        "person" | "personGrp" | "place" | "org" | "event" | "object" | "nym"
+    )
+}
+
 /// Containers of register entries.
-const REGISTER_LISTS: &[&str] = &[
-    "standOff",
-    "listPerson",
-    "listPlace",
-    "listOrg",
-    "listEvent",
-    "listObject",
-    "listNym",
-];
+fn is_register_list(local: &str) -> bool {
+    matches!(
+        local,
+        "standOff"
+            | "listPerson"
+            | "listPlace"
+            | "listOrg"
+            | "listEvent"
+            | "listObject"
+            | "listNym"
+    )
+}
 
 /// Most "did you mean" searches per document (each is linear in the number of ids).
 const MAX_SUGGESTIONS: usize = 200;
@@ -218,6 +219,7 @@ struct DateText {
 /// A parsed datable attribute of one element.
 struct DateAttr<'a> {
     local: &'a str,
+    qname: &'a str,
     raw: &'a str,
     span: Span,
     value: Option<DateValue>,
@@ -264,15 +266,16 @@ impl<'t> Pass<'t> {
             if a.ns == XML_NS {
                 if a.local == "id" {
                     let v = a.value.trim();
-                    let aspan = locate_attr(self.text, a.span, &a.qname);
+                    // Spans are the tag's until a finding needs the attribute's own position.
+                    let aspan = a.span;
                     if let Some(first) = self.ids.get(v).copied() {
-                        let where_ = self.at(first);
+                        let where_ = self.at(locate_attr(self.text, first, "xml:id"));
                         self.report.push(
                             Diagnostic::error(
                                 codes::ID_DUPLICATE,
                                 format!("xml:id \"{v}\" is already used at {where_}"),
                             )
-                            .with_span(aspan)
+                            .with_span(locate_attr(self.text, aspan, &a.qname))
                             .with_hint(format!("first occurrence of \"{v}\" at {where_}")),
                         );
                     } else {
@@ -306,22 +309,19 @@ impl<'t> Pass<'t> {
             match kinds.kind((ns, local), (&a.ns, &a.local)) {
                 Some(AttrKind::Pointer) => {
                     let base = self.bases.last().map(|(_, b)| b.clone());
-                    let mut aspan = None;
                     for token in a.value.split_ascii_whitespace() {
                         if token.contains('#') || token.contains(':') {
                             self.pointers.push(Pointer {
                                 attr: a.qname.clone(),
                                 token: token.to_string(),
-                                span: *aspan.get_or_insert_with(|| {
-                                    locate_attr(self.text, a.span, &a.qname)
-                                }),
+                                span: a.span,
                                 base: base.clone(),
                             });
                         }
                     }
                 }
                 Some(k @ (AttrKind::Date | AttrKind::DateIso)) => {
-                    let aspan = locate_attr(self.text, a.span, &a.qname);
+                    let aspan = a.span;
                     let parsed = if k == AttrKind::Date {
                         dates::parse_w3c(&a.value).map(Some)
                     } else {
@@ -338,7 +338,7 @@ impl<'t> Pass<'t> {
                                         a.qname, a.value
                                     ),
                                 )
-                                .with_span(aspan)
+                                .with_span(locate_attr(self.text, aspan, &a.qname))
                                 .with_expected(vec![if k == AttrKind::Date {
                                     "an ISO 8601 / XML Schema date, e.g. 1954-09-23, 1954-09 or 1954".into()
                                 } else {
@@ -350,6 +350,7 @@ impl<'t> Pass<'t> {
                     };
                     date_attrs.push(DateAttr {
                         local: &a.local,
+                        qname: &a.qname,
                         raw: &a.value,
                         span: aspan,
                         value,
@@ -382,6 +383,7 @@ impl<'t> Pass<'t> {
             if let Some(DateAttr {
                 raw,
                 span,
+                qname,
                 value: Some(v),
                 ..
             }) = when
@@ -390,7 +392,7 @@ impl<'t> Pass<'t> {
                     depth: self.depth,
                     when: *v,
                     when_raw: raw.to_string(),
-                    when_span: *span,
+                    when_span: locate_attr(self.text, *span, qname),
                     text: String::new(),
                     text_start: None,
                 });
@@ -399,11 +401,11 @@ impl<'t> Pass<'t> {
         if tei && local == "rendition" && own_id.is_some() {
             self.has_renditions = true;
         }
-        if tei && REGISTER_LISTS.contains(&local) {
+        if tei && is_register_list(local) {
             self.register_depth.push(self.depth);
         }
         if tei
-            && ENTRY_ELEMENTS.contains(&local)
+            && is_entry(local)
             && !self.register_depth.is_empty()
             && let Some((id, id_span)) = own_id
         {
@@ -428,7 +430,7 @@ impl<'t> Pass<'t> {
         // Inverted only if all of @lo's interval lies after all of @hi's (mixed precision:
         // from="1954" to="1954-03-01" is in order).
         if ia.0 > ib.1 {
-            let where_a = self.at(a.span);
+            let where_a = self.at(locate_attr(self.text, a.span, a.qname));
             self.report.push(
                 Diagnostic::error(
                     codes::DATE_INVERTED,
@@ -437,7 +439,7 @@ impl<'t> Pass<'t> {
                         b.raw, a.raw
                     ),
                 )
-                .with_span(b.span)
+                .with_span(locate_attr(self.text, b.span, b.qname))
                 .with_hint(format!("@{lo} is at {where_a}; swap the two values?")),
             );
         }
@@ -518,7 +520,7 @@ impl<'t> Pass<'t> {
                                     p.attr, p.token
                                 ),
                             )
-                            .with_span(p.span)
+                            .with_span(locate_attr(self.text, p.span, &p.attr))
                             .with_hint(format!(
                                 "declared prefixes: {}",
                                 prefix_defs
@@ -545,7 +547,7 @@ impl<'t> Pass<'t> {
                                     p.attr, p.token
                                 ),
                             )
-                            .with_span(p.span),
+                            .with_span(locate_attr(self.text, p.span, &p.attr)),
                         );
                         continue;
                     }
@@ -569,7 +571,7 @@ impl<'t> Pass<'t> {
                                         "@rendition \"{shown}\" is declared nowhere in this document (no <rendition> here); it must come from the project's customisation"
                                     ),
                                 )
-                                .with_span(p.span)
+                                .with_span(locate_attr(self.text, p.span, &p.attr))
                                 .with_hint("declare it in tagsDecl as <rendition xml:id=\"...\"> to make the document self-contained"),
                             );
                         }
@@ -582,7 +584,7 @@ impl<'t> Pass<'t> {
                             p.attr
                         ),
                     )
-                    .with_span(p.span);
+                    .with_span(locate_attr(self.text, p.span, &p.attr));
                     if suggestions < MAX_SUGGESTIONS {
                         suggestions += 1;
                         if let Some(s) =
@@ -609,7 +611,7 @@ impl<'t> Pass<'t> {
                                     p.attr
                                 ),
                             )
-                            .with_span(p.span),
+                            .with_span(locate_attr(self.text, p.span, &p.attr)),
                         ),
                         External::Ids(ids) => {
                             if ids.contains(&id) {
@@ -622,7 +624,7 @@ impl<'t> Pass<'t> {
                                     p.attr
                                 ),
                             )
-                            .with_span(p.span);
+                            .with_span(locate_attr(self.text, p.span, &p.attr));
                             if suggestions < MAX_SUGGESTIONS {
                                 suggestions += 1;
                                 if let Some(s) =
@@ -648,7 +650,7 @@ impl<'t> Pass<'t> {
                             e.id, e.element
                         ),
                     )
-                    .with_span(e.span)
+                    .with_span(locate_attr(self.text, e.span, "xml:id"))
                     .with_hint(format!("point to it with ref=\"#{}\", or remove it", e.id)),
                 );
             }
