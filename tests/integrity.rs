@@ -439,3 +439,53 @@ fn file_pointers_local_or_remote() {
     let (s, out, _) = teikit(dir.path(), &["validate", "--format", "short", "local.xml"]);
     assert_eq!((s, out.as_str()), (0, ""));
 }
+
+/// The light reader (used beside RELAX NG, which checks well-formedness) gives exactly the
+/// strict reader's findings on every fixture and Schnitzler letter, and on documents it hands
+/// back to the strict reader (a DTD with an entity, CDATA, character references).
+#[test]
+fn light_reader_agrees_with_strict_reader() {
+    use teikit::integrity::{FsDocuments, attrs::AttrKinds, check, check_well_formed};
+    let kinds = AttrKinds::tei_default();
+    let mut docs: Vec<PathBuf> = TABLE
+        .iter()
+        .map(|(n, _, _)| fixtures().join(format!("{n}.xml")))
+        .collect();
+    if let Some(dir) = shared().map(|s| s.join("corpora/schnitzler-briefe/editions")) {
+        docs.extend(
+            std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path()),
+        );
+    }
+    for d in &docs {
+        let text = std::fs::read_to_string(d).unwrap();
+        let dir = d.parent().unwrap();
+        let strict = check(&text, &kinds, &mut FsDocuments::new(dir));
+        let light = check_well_formed(&text, &kinds, &mut FsDocuments::new(dir));
+        assert_eq!(strict, light, "{}", d.display());
+    }
+    let tei = |body: &str| {
+        format!(
+            "<!DOCTYPE TEI [<!ENTITY d \"23 September 1954\">]>\n\
+             <TEI xmlns=\"http://www.tei-c.org/ns/1.0\">{body}</TEI>"
+        )
+    };
+    for body in [
+        "<date when=\"1954-09-24\">&d;</date>",
+        "<date when=\"1954-09-24\"><![CDATA[23 September]]> 1954</date>",
+        "<date when=\"1954-09-24\">23&#x20;September&#32;1954</date>",
+        "<p xml:id=\"a&amp;\"/><ref target=\"#a\"/>",
+    ] {
+        for text in [
+            tei(body),
+            tei(body).replace("<!DOCTYPE TEI [<!ENTITY d \"23 September 1954\">]>\n", ""),
+        ] {
+            let strict = check(&text, &kinds, &mut teikit::integrity::NoDocuments);
+            let light = check_well_formed(&text, &kinds, &mut teikit::integrity::NoDocuments);
+            assert_eq!(strict, light, "{text}");
+        }
+    }
+}

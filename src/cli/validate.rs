@@ -94,18 +94,28 @@ fn well_formed(text: &str) -> Report {
 
 /// Integrity findings of one document; pointers into other files are read beside it (not for
 /// stdin).
-fn integrity_of(path: &std::path::Path, text: &str, kinds: &AttrKinds) -> Report {
+/// `wf_checked`: RELAX NG reads the document with the strict reader too, so integrity may use
+/// its lighter one.
+fn integrity_of(path: &std::path::Path, text: &str, kinds: &AttrKinds, wf_checked: bool) -> Report {
     let dir = path.parent().filter(|_| path != std::path::Path::new("-"));
-    match dir {
+    let mut fs;
+    let mut none = integrity::NoDocuments;
+    let docs: &mut dyn integrity::Documents = match dir {
         Some(d) => {
             let d = if d.as_os_str().is_empty() {
                 std::path::Path::new(".")
             } else {
                 d
             };
-            integrity::check(text, kinds, &mut integrity::FsDocuments::new(d))
+            fs = integrity::FsDocuments::new(d);
+            &mut fs
         }
-        None => integrity::check(text, kinds, &mut integrity::NoDocuments),
+        None => &mut none,
+    };
+    if wf_checked {
+        integrity::check_well_formed(text, kinds, docs)
+    } else {
+        integrity::check(text, kinds, docs)
     }
 }
 
@@ -277,11 +287,11 @@ pub fn run(args: ValidateArgs) -> i32 {
         // well-formed (RELAX NG's reader has reported that already).
         let (mut report, found) = std::thread::scope(|scope| {
             let integrity = (run_integrity && !validators.is_empty())
-                .then(|| scope.spawn(|| integrity_of(path, &text, &kinds)));
+                .then(|| scope.spawn(|| integrity_of(path, &text, &kinds, true)));
             let mut report = Report::new();
             if validators.is_empty() {
                 if run_integrity {
-                    return (report, Some(integrity_of(path, &text, &kinds)));
+                    return (report, Some(integrity_of(path, &text, &kinds, false)));
                 }
                 report = well_formed(&text);
             }

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::schema::Schema;
-use crate::schema::pattern::{NameClass, Pat, PatId};
+use crate::schema::pattern::{FastMap, NameClass, Pat, PatId};
 
 /// The TEI namespace.
 pub const TEI_NS: &str = "http://www.tei-c.org/ns/1.0";
@@ -124,14 +124,16 @@ pub enum AttrKind {
     DateIso,
 }
 
-type AttrMap = HashMap<String, Vec<(String, AttrKind)>>;
+// Keys come from the schema, so a fast non-keyed hasher is safe here (document text is only
+// ever looked up, never inserted).
+type AttrMap = FastMap<String, Vec<(String, AttrKind)>>;
 
 /// Attribute kinds by element. Names are `(namespace, local)`; attribute namespaces are usually "".
 #[derive(Debug, Clone, Default)]
 pub struct AttrKinds {
     /// From a schema: element namespace → element local name → attribute local name →
     /// (attribute namespace, kind). Nested so that lookups borrow `&str` and never allocate.
-    by_element: HashMap<String, HashMap<String, AttrMap>>,
+    by_element: FastMap<String, FastMap<String, AttrMap>>,
     /// True when the kinds come from a schema (otherwise TEI's lists apply to TEI elements).
     from_schema: bool,
     /// Sorted, for binary search.
@@ -165,7 +167,7 @@ impl AttrKinds {
     /// TEI's lists, applied to elements in the TEI namespace (no schema in use).
     pub fn tei_default() -> Self {
         AttrKinds {
-            by_element: HashMap::new(),
+            by_element: FastMap::default(),
             from_schema: false,
             default_pointers: {
                 let mut v: Vec<&'static str> = TEI_POINTER_ATTRIBUTES.to_vec();
@@ -278,6 +280,19 @@ impl AttrKinds {
         }
     }
 
+    /// The attribute kinds of one element, looked up once per start tag.
+    pub fn element<'k>(&'k self, ns: &'k str, local: &'k str) -> ElementKinds<'k> {
+        ElementKinds {
+            kinds: self,
+            elem: (ns, local),
+            map: if self.from_schema {
+                self.by_element.get(ns).and_then(|m| m.get(local))
+            } else {
+                None
+            },
+        }
+    }
+
     /// The kind of attribute `attr` (namespace, local) on element `elem` (namespace, local).
     pub fn kind(&self, elem: (&str, &str), attr: (&str, &str)) -> Option<AttrKind> {
         if self.from_schema {
@@ -318,7 +333,7 @@ impl AttrKinds {
     /// regenerating [`TEI_POINTER_ATTRIBUTES`]).
     pub fn pointer_attributes(&self) -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
-        for attrs in self.by_element.values().flat_map(HashMap::values) {
+        for attrs in self.by_element.values().flat_map(FastMap::values) {
             for (l, list) in attrs {
                 for (n, k) in list {
                     if *k == AttrKind::Pointer {
@@ -334,6 +349,37 @@ impl AttrKinds {
         v.sort();
         v.dedup();
         v
+    }
+}
+
+/// [`AttrKinds`] narrowed to one element.
+#[derive(Debug, Clone, Copy)]
+pub struct ElementKinds<'k> {
+    kinds: &'k AttrKinds,
+    elem: (&'k str, &'k str),
+    map: Option<&'k AttrMap>,
+}
+
+impl ElementKinds<'_> {
+    /// The kind of attribute `(namespace, local)` on this element.
+    pub fn kind(&self, ns: &str, local: &str) -> Option<AttrKind> {
+        if !self.kinds.from_schema {
+            return self.kinds.kind(self.elem, (ns, local));
+        }
+        let found = self
+            .map
+            .and_then(|m| m.get(local))
+            .and_then(|v| v.iter().find(|(n, _)| n == ns))
+            .map(|(_, k)| *k);
+        if found.is_none()
+            && ns.is_empty()
+            && local.ends_with("-iso")
+            && self.elem.0 == TEI_NS
+            && DATE_ISO_ATTRIBUTES.contains(&local)
+        {
+            return Some(AttrKind::DateIso);
+        }
+        found
     }
 }
 
