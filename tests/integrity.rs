@@ -489,3 +489,88 @@ fn light_reader_agrees_with_strict_reader() {
         }
     }
 }
+
+const ID_SCHEMA: &str = r#"<grammar xmlns="http://relaxng.org/ns/structure/1.0"
+    ns="http://www.tei-c.org/ns/1.0"
+    datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+  <start>
+    <element name="TEI">
+      <oneOrMore>
+        <element name="p">
+          <optional><attribute name="xml:id" ns="http://www.w3.org/XML/1998/namespace"><data type="ID"/></attribute></optional>
+          <optional><attribute name="when"><data type="date"/></attribute></optional>
+          <optional><attribute name="ref"><data type="anyURI"/></attribute></optional>
+          <text/>
+        </element>
+      </oneOrMore>
+    </element>
+  </start>
+</grammar>
+"#;
+
+/// A duplicate xml:id is reported once (integrity's `id/duplicate`, naming both occurrences),
+/// not again as RELAX NG's ID error; a date both reject is reported once (RELAX NG's); a pointer
+/// attribute the schema types as anyURI is checked.
+#[test]
+fn reported_once_beside_relax_ng() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ids.rng"), ID_SCHEMA).unwrap();
+    std::fs::write(
+        dir.path().join("doc.xml"),
+        "<TEI xmlns=\"http://www.tei-c.org/ns/1.0\">\n<p xml:id=\"a\">x</p>\n<p xml:id=\"a\">y</p>\n\
+         <p when=\"1954-02-30\">z</p>\n<p ref=\"#b\">w</p>\n</TEI>\n",
+    )
+    .unwrap();
+    let (status, out, err) = teikit(
+        dir.path(),
+        &[
+            "validate", "--format", "json", "--schema", "ids.rng", "doc.xml",
+        ],
+    );
+    assert_eq!(status, 1, "{err}");
+    let got: Vec<(String, usize)> = findings(&out).into_iter().map(|f| (f.2, f.3)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("rng/attribute-value-invalid".to_string(), 4),
+            ("id/duplicate".to_string(), 3),
+            ("ref/dangling".to_string(), 5),
+        ]
+    );
+    // With RELAX NG off, integrity reports the date itself (the schema types @when as a date).
+    let (_, out, _) = teikit(
+        dir.path(),
+        &[
+            "validate",
+            "--format",
+            "json",
+            "--checks",
+            "integrity",
+            "--schema",
+            "ids.rng",
+            "doc.xml",
+        ],
+    );
+    let got: Vec<String> = findings(&out).into_iter().map(|f| f.2).collect();
+    assert_eq!(got, vec!["id/duplicate", "date/invalid", "ref/dangling"]);
+}
+
+/// Deeply nested and broken documents: a finding or a well-formedness error, never a crash.
+#[test]
+fn deep_and_broken_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let depth = 100_000;
+    let deep = format!(
+        "<TEI xmlns=\"http://www.tei-c.org/ns/1.0\">{}<ref target=\"#x\"/>{}</TEI>",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
+    std::fs::write(dir.path().join("deep.xml"), &deep).unwrap();
+    std::fs::write(dir.path().join("broken.xml"), &deep[..deep.len() / 2]).unwrap();
+    let (status, out, err) = teikit(dir.path(), &["validate", "--format", "short", "deep.xml"]);
+    assert_eq!(status, 1, "{err}");
+    assert!(out.contains("no element has xml:id \"x\""), "{out}");
+    let (status, out, _) = teikit(dir.path(), &["validate", "--format", "short", "broken.xml"]);
+    assert_eq!(status, 1);
+    assert_eq!(out.lines().count(), 1, "{out}");
+}

@@ -4,8 +4,10 @@
 //! Owns the one streaming pass over a document (the `xml` reader's events, no tree; linear in
 //! the document plus the pointers it holds) and the findings it reports: `id/duplicate`
 //! (XML 1.0 §3.3.1 Validity constraint: ID, applied to `xml:id` per xml:id Recommendation §4),
-//! `ref/dangling`, `ref/prefix-undefined`, `ref/file-missing` (TEI Guidelines 16.1 "Links",
-//! 16.2.3 "Using Abbreviated Pointers"), `date/invalid`, `date/inverted`, `date/mismatch` (TEI
+//! `ref/dangling`, `ref/file-missing`, `ref/prefix-undefined`, `ref/prefix-unmatched`,
+//! `ref/prefixdef-invalid`, `ref/rendition-external` (TEI Guidelines 16.1 "Links", 16.2.3 "Using
+//! Abbreviated Pointers", 2.3.4 "The Tagging Declaration"), `date/invalid`, `date/inverted`,
+//! `date/mismatch` (TEI
 //! Guidelines 3.6.4 "Dates and Times", 13.4 "Dates"; ISO 8601 calendar; XML Schema Part 2
 //! §3.2.7–§3.2.14) and `register/unused` (TEI Guidelines 13.3 "Biographical and Prosopographical
 //! Data", 13.3.4 places, 13.3.3 organisations; 16.10 `standOff`).
@@ -21,6 +23,12 @@
 //! does not exist is an error (`ref/file-missing`): the pointer cannot resolve for any reader of
 //! this copy. Under an absolute `xml:base` (as in the Schnitzler letters) the same reference
 //! names a remote resource and is left alone, as are absolute URIs and bare tokens.
+//!
+//! Severities: everything is an error except `register/unused` and `ref/rendition-external`
+//! (a document that declares no `<rendition>` at all takes its `@rendition` values from its
+//! customisation, as TEI simplePrint does; reported once per value). A `prefixDef`'s
+//! `@matchPattern` is read with the `regex` crate, anchored at both ends; TEI specifies XSD
+//! regular expressions, whose common subset this covers.
 
 pub mod attrs;
 pub mod dates;
