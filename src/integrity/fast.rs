@@ -120,3 +120,30 @@ pub(super) fn pass<'t>(text: &'t str, kinds: &AttrKinds) -> Option<Pass<'t>> {
     }
     Some(pass)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(text: &str) -> bool {
+        pass(text, &AttrKinds::tei_default()).is_some()
+    }
+
+    #[test]
+    fn reads_plain_documents() {
+        assert!(reads(
+            "<?xml version=\"1.0\"?>\n<!-- c --><TEI xmlns=\"http://www.tei-c.org/ns/1.0\">\
+             <p xml:id=\"a\" rend=\"x&amp;y\">t&#233;xt <![CDATA[<raw>]]></p><?pi x?></TEI>"
+        ));
+    }
+
+    #[test]
+    fn hands_back_what_it_cannot_read() {
+        assert!(!reads("<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>"));
+        assert!(!reads("<a>&e;</a>"));
+        assert!(!reads("<p:a/>"));
+        assert!(!reads("<a x:y=\"1\"/>"));
+        assert!(!reads("<a><b></a>"));
+        assert!(!reads("<a x=\"1\" x=\"2\"/>"));
+    }
+}
