@@ -8,7 +8,7 @@
 //! The report is the output (stdout); exit codes per DEVELOPERS.md: 0 all valid, 1 a document
 //! invalid or not well-formed, 2 usage/I/O/schema not found, 3 schema incorrect; highest wins.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{exit, io};
 use crate::diag::{Diagnostic, LineIndex, Report, Severity, format_short};
@@ -205,6 +205,154 @@ fn json_diag(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::V
     })
 }
 
+enum Outcome {
+    Checked(FileResult),
+    Unreadable(String),
+}
+
+/// Reads, decodes and validates one file against every schema (well-formedness only when
+/// there is none).
+/// `integrity`: the attribute kinds when integrity runs; `beside`: run it on its own thread
+/// beside RELAX NG (when there are fewer files than cores).
+fn check_file(
+    path: &Path,
+    validators: &mut [Validator],
+    integrity: Option<&AttrKinds>,
+    beside: bool,
+) -> Outcome {
+    let input = match io::read_input(path) {
+        Ok(i) => i,
+        Err(m) => return Outcome::Unreadable(m),
+    };
+    let text = match crate::xml::decode(&input.bytes) {
+        Ok(t) => t,
+        Err(d) => {
+            let mut report = Report::new();
+            report.push(d);
+            return Outcome::Checked(FileResult {
+                name: input.name,
+                text: String::new(),
+                report,
+            });
+        }
+    };
+    // Beside RELAX NG, integrity reads the document with its lighter reader (RELAX NG's strict
+    // one checks well-formedness), on a second thread when cores are idle; its findings are
+    // dropped if the document is not well-formed (RELAX NG has reported that already).
+    let (mut report, found) = std::thread::scope(|scope| {
+        let with_rng = !validators.is_empty();
+        let mut spawned = None;
+        if let (Some(kinds), true, true) = (integrity, with_rng, beside) {
+            spawned = std::thread::Builder::new()
+                .spawn_scoped(scope, || integrity_of(path, &text, kinds, true))
+                .ok();
+        }
+        let mut report = Report::new();
+        if !with_rng {
+            if let Some(kinds) = integrity {
+                return (report, Some(integrity_of(path, &text, kinds, false)));
+            }
+            report = well_formed(&text);
+        }
+        for v in validators.iter_mut() {
+            let r = v.validate(&text);
+            let stop = r
+                .diagnostics
+                .iter()
+                .any(|d| d.code == crate::xml::CODE_NOT_WF);
+            report.extend(r);
+            if stop {
+                break;
+            }
+        }
+        let found = match (spawned, integrity) {
+            (Some(h), _) => Some(h.join().unwrap_or_else(|_| {
+                let mut r = Report::new();
+                r.push(Diagnostic::error(
+                    "integrity/internal",
+                    "internal error: the integrity check stopped",
+                ));
+                r
+            })),
+            (None, Some(kinds)) if with_rng => Some(integrity_of(path, &text, kinds, true)),
+            _ => None,
+        };
+        (report, found)
+    });
+    if let Some(found) = found
+        && !report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == crate::xml::CODE_NOT_WF)
+    {
+        report = merge_integrity(report, found);
+    }
+    Outcome::Checked(FileResult {
+        name: input.name,
+        text,
+        report,
+    })
+}
+
+/// Checks every file, spread over the available cores (each worker has its own validators,
+/// built from the same compiled schemas); outcomes come back in the order of `files`.
+fn check_all(
+    files: &[PathBuf],
+    schemas: &[crate::schema::Schema],
+    integrity: Option<&AttrKinds>,
+) -> Vec<Outcome> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let workers = cores.min(8).min(files.len());
+    let beside = workers < cores;
+    let share = |w: usize, n: usize| -> Vec<(usize, Outcome)> {
+        let mut validators: Vec<Validator> = schemas.iter().map(Validator::new).collect();
+        files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == w)
+            .map(|(i, f)| (i, check_file(f, &mut validators, integrity, beside)))
+            .collect()
+    };
+    if workers <= 1 {
+        return share(0, 1).into_iter().map(|(_, o)| o).collect();
+    }
+    let mut all: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        let mut local = Vec::new();
+        for w in 0..workers {
+            let spawned =
+                std::thread::Builder::new().spawn_scoped(scope, move || share(w, workers));
+            match spawned {
+                Ok(h) => handles.push(h),
+                // No thread: this share runs here.
+                Err(_) => local.extend(share(w, workers)),
+            }
+        }
+        for h in handles {
+            if let Ok(v) = h.join() {
+                local.extend(v);
+            }
+        }
+        local
+    });
+    all.sort_by_key(|(i, _)| *i);
+    // A file whose worker failed is reported, never silently skipped.
+    let mut out = Vec::with_capacity(files.len());
+    let mut it = all.into_iter().peekable();
+    for (i, f) in files.iter().enumerate() {
+        match it.next_if(|(j, _)| *j == i) {
+            Some((_, o)) => out.push(o),
+            None => out.push(Outcome::Unreadable(format!(
+                "{}: internal error while validating",
+                f.display()
+            ))),
+        }
+    }
+    out
+}
+
 pub fn run(args: ValidateArgs) -> i32 {
     let mut code = exit::OK;
     for c in &args.checks {
@@ -219,7 +367,7 @@ pub fn run(args: ValidateArgs) -> i32 {
     let run_rng = all || args.checks.iter().any(|c| c == "rng");
     let run_integrity = all || args.checks.iter().any(|c| c == "integrity");
     let mut kinds: Option<AttrKinds> = None;
-    let mut validators = Vec::new();
+    let mut schemas = Vec::new();
     for s in &args.schemas {
         let ext = s.extension().and_then(|e| e.to_str()).unwrap_or("");
         if ext == "sch" {
@@ -235,7 +383,7 @@ pub fn run(args: ValidateArgs) -> i32 {
                         .add_schema(&schema);
                 }
                 if run_rng {
-                    validators.push(Validator::new(&schema));
+                    schemas.push(schema);
                 }
             }
             Err(f) => {
@@ -249,79 +397,21 @@ pub fn run(args: ValidateArgs) -> i32 {
     if code != exit::OK {
         return code;
     }
-    let kinds = kinds.unwrap_or_else(AttrKinds::tei_default);
     let (files, errors) = collect(&args.paths);
     for e in errors {
         eprintln!("{e}");
         code = code.max(exit::USAGE);
     }
+    let kinds = run_integrity.then(|| kinds.unwrap_or_else(AttrKinds::tei_default));
     let mut results = Vec::new();
-    for path in &files {
-        let input = match io::read_input(path) {
-            Ok(i) => i,
-            Err(m) => {
+    for outcome in check_all(&files, &schemas, kinds.as_ref()) {
+        match outcome {
+            Outcome::Checked(r) => results.push(r),
+            Outcome::Unreadable(m) => {
                 eprintln!("{m}");
                 code = code.max(exit::USAGE);
-                continue;
             }
-        };
-        let text = match crate::source::decode_text(&input.bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let mut report = Report::new();
-                report.push(Diagnostic::error(
-                    crate::xml::CODE_NOT_WF,
-                    format!("cannot decode the document: {e:?}"),
-                ));
-                results.push(FileResult {
-                    name: input.name,
-                    text: String::new(),
-                    report,
-                });
-                continue;
-            }
-        };
-        // Integrity reads the document on a second thread while RELAX NG validates it on this
-        // one (both stream the same text; neither builds a tree), so on a machine with two
-        // cores it adds little wall time. Its findings are dropped if the document is not
-        // well-formed (RELAX NG's reader has reported that already).
-        let (mut report, found) = std::thread::scope(|scope| {
-            let integrity = (run_integrity && !validators.is_empty())
-                .then(|| scope.spawn(|| integrity_of(path, &text, &kinds, true)));
-            let mut report = Report::new();
-            if validators.is_empty() {
-                if run_integrity {
-                    return (report, Some(integrity_of(path, &text, &kinds, false)));
-                }
-                report = well_formed(&text);
-            }
-            for v in validators.iter_mut() {
-                let r = v.validate(&text);
-                let stop = r
-                    .diagnostics
-                    .iter()
-                    .any(|d| d.code == crate::xml::CODE_NOT_WF);
-                report.extend(r);
-                if stop {
-                    break;
-                }
-            }
-            let found = integrity.map(|h| h.join().unwrap_or_default());
-            (report, found)
-        });
-        if let Some(found) = found
-            && !report
-                .diagnostics
-                .iter()
-                .any(|d| d.code == crate::xml::CODE_NOT_WF)
-        {
-            report = merge_integrity(report, found);
         }
-        results.push(FileResult {
-            name: input.name,
-            text,
-            report,
-        });
     }
     let mut out = String::new();
     let mut invalid = 0;

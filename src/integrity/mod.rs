@@ -109,7 +109,7 @@ impl FsDocuments {
     pub fn load_ids(path: &Path) -> Result<HashSet<String>, String> {
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
         let text =
-            crate::source::decode_text(&bytes).map_err(|e| format!("cannot decode it: {e:?}"))?;
+            crate::xml::decode(&bytes).map_err(|d| format!("cannot decode it: {}", d.message))?;
         Ok(collect_ids(&text))
     }
 }

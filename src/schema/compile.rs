@@ -83,7 +83,14 @@ impl<'a> Compiler<'a> {
                 let p = self.arena.attribute(nc, c);
                 self.note(p, *loc)
             }
-            Ast::Group(ps) | Ast::Interleave(ps) | Ast::Choice(ps) => {
+            Ast::Choice(ps) => {
+                let mut qs = Vec::with_capacity(ps.len());
+                for x in ps {
+                    qs.push(self.ast(x)?);
+                }
+                self.arena.choice_many(&qs)
+            }
+            Ast::Group(ps) | Ast::Interleave(ps) => {
                 let mut acc: Option<PatId> = None;
                 for x in ps {
                     let q = self.ast(x)?;
@@ -171,7 +178,16 @@ impl Checker<'_> {
     }
 
     fn path(&mut self, p: PatId, cx: Cx, at: Loc) -> Result<(), Error> {
-        if !self.seen.insert((p, cx)) {
+        // Memoised on the context flags only: where an error is placed does not change
+        // whether there is one, and keying on places would walk every element's content anew.
+        let flags = Cx {
+            anchor: None,
+            list_at: None,
+            except_at: None,
+            elem_at: None,
+            ..cx
+        };
+        if !self.seen.insert((p, flags)) {
             return Ok(());
         }
         let at = self.loc(p, at);
@@ -719,4 +735,61 @@ fn check_id_types(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Resolver, compile_rng};
+    use std::path::{Path, PathBuf};
+
+    struct NoFiles;
+    impl Resolver for NoFiles {
+        fn resolve(&mut self, _: &Path, h: &str) -> Result<(PathBuf, String), String> {
+            Err(h.to_string())
+        }
+    }
+
+    fn check(body: &str) -> Result<(), String> {
+        let s = format!(
+            r#"<grammar xmlns="http://relaxng.org/ns/structure/1.0" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes"><start>{body}</start></grammar>"#
+        );
+        compile_rng(&s, Path::new("t.rng"), &mut NoFiles)
+            .map(|_| ())
+            .map_err(|e| e.diagnostic.message)
+    }
+
+    #[test]
+    fn restrictions_of_section_7() {
+        assert!(check("<element name='a'><empty/></element>").is_ok());
+        assert!(check("<text/>").is_err(), "start//text");
+        assert!(
+            check("<element name='a'><list><list><data type='int'/></list></list></element>")
+                .is_err()
+        );
+        assert!(check("<element name='a'><oneOrMore><group><attribute name='x'/><attribute name='y'/></group></oneOrMore></element>").is_err());
+        assert!(check("<element name='a'><group><attribute name='x'/><attribute name='x'/></group></element>").is_err());
+        assert!(check("<element name='a'><interleave><element name='b'><empty/></element><element name='b'><empty/></element></interleave></element>").is_err());
+        assert!(check("<element name='a'><group><data type='int'/><element name='b'><empty/></element></group></element>").is_err(), "§7.2");
+        assert!(
+            check("<element name='a'><attribute><anyName/></attribute></element>").is_err(),
+            "§7.3"
+        );
+        assert!(check("<element name='a'><oneOrMore><attribute><anyName/></attribute></oneOrMore></element>").is_ok());
+    }
+
+    #[test]
+    fn reference_loops() {
+        let s = r#"<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><element name="r"><ref name="a"/></element></start>
+            <define name="a"><choice><element name="x"><ref name="a"/></element><empty/></choice></define>
+            <define name="unused"><ref name="unused"/></define></grammar>"#;
+        assert!(
+            compile_rng(s, Path::new("t.rng"), &mut NoFiles).is_ok(),
+            "loops through element, unreachable loop"
+        );
+        let bad = s.replace(
+            r#"<start><element name="r"><ref name="a"/></element></start>"#,
+            r#"<start><element name="r"><ref name="unused"/></element></start>"#,
+        );
+        assert!(compile_rng(&bad, Path::new("t.rng"), &mut NoFiles).is_err());
+    }
 }

@@ -143,12 +143,15 @@ pub fn compile_rng(
         std::thread::Builder::new()
             .name("teikit-schema".into())
             .stack_size(STACK)
-            .spawn_scoped(s, || compile_rng_here(text, path, resolver))
+            .spawn_scoped(s, || compile_rng_here(text, path, &mut *resolver))
+            .ok()
             .map(|h| h.join())
     });
     match joined {
-        Ok(Ok(r)) => r,
-        _ => Err(SchemaError {
+        Some(Ok(r)) => r,
+        // No thread could be started: compile here (the depth bound still holds).
+        None => compile_rng_here(text, path, resolver),
+        Some(Err(_)) => Err(SchemaError {
             path: Some(path.to_path_buf()),
             text: text.to_string(),
             diagnostic: Diagnostic::error("schema/internal", "the schema compiler failed"),

@@ -661,7 +661,9 @@ impl<'r> Parser<'r> {
                         "<externalRef> must be empty",
                     ));
                 }
-                let href = n.attribute("href").unwrap_or("");
+                let Some(href) = n.attribute("href") else {
+                    return Err(e("<externalRef> needs an 'href' attribute".into()));
+                };
                 let file = self.load(&ctx.base_dir, href, ctx.file, loc.span)?;
                 let mut sub = ctx.clone();
                 sub.dtlib = String::new();
@@ -764,7 +766,14 @@ impl<'r> Parser<'r> {
                 }
                 "include" if !in_include => {
                     self.check_attrs(c, &["href"], &cc)?;
-                    let href = c.attribute("href").unwrap_or("");
+                    let Some(href) = c.attribute("href") else {
+                        return Err(err(
+                            cc.file,
+                            loc.span,
+                            "schema/bad-include",
+                            "<include> needs an 'href' attribute",
+                        ));
+                    };
                     let file = self.load(&cc.base_dir, href, cc.file, loc.span)?;
                     let mut sub = cc.clone();
                     sub.dtlib = String::new();
@@ -1167,3 +1176,89 @@ pub fn parse(
 
 /// The XML Schema library URI, re-exported for callers that build datatypes.
 pub const XSD: &str = XSD_LIB;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Files(Vec<(&'static str, &'static str)>);
+    impl Resolver for Files {
+        fn resolve(&mut self, base: &Path, href: &str) -> Result<(PathBuf, String), String> {
+            self.0
+                .iter()
+                .find(|(n, _)| *n == href)
+                .map(|(n, t)| (base.join(n), t.to_string()))
+                .ok_or_else(|| format!("no {href}"))
+        }
+    }
+
+    fn parse_str(text: &str, files: Vec<(&'static str, &'static str)>) -> Result<Parsed, String> {
+        let main = SchemaFile {
+            path: PathBuf::from("main.rng"),
+            text: text.to_string(),
+        };
+        parse(main, &mut Files(files)).map_err(|(_, e)| e.1.message.clone())
+    }
+
+    const G: &str = "http://relaxng.org/ns/structure/1.0";
+
+    #[test]
+    fn include_overrides_and_combine() {
+        let inc = r#"<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><ref name="a"/></start><define name="a"><element name="x"><empty/></element></define></grammar>"#;
+        let main = format!(
+            r#"<grammar xmlns="{G}"><include href="inc.rng"><define name="a"><element name="y"><empty/></element></define></include><define name="a" combine="choice"><element name="z"><empty/></element></define></grammar>"#
+        );
+        let Ok(p) = parse_str(&main, vec![("inc.rng", inc)]) else {
+            panic!()
+        };
+        // The override replaced the included 'a'; the combine added a choice.
+        let a = p
+            .defs
+            .iter()
+            .find(|(ast, _)| matches!(ast, Ast::Choice(v) if v.len() == 2));
+        assert!(a.is_some());
+        let bad = format!(
+            r#"<grammar xmlns="{G}"><include href="inc.rng"><define name="b"><empty/></define></include></grammar>"#
+        );
+        assert!(
+            parse_str(&bad, vec![("inc.rng", inc)]).is_err_and(|m| m.contains("does not define"))
+        );
+    }
+
+    #[test]
+    fn ns_and_datatype_library_inheritance() {
+        let s = format!(
+            r#"<element name="a" ns="urn:x" xmlns="{G}" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes"><attribute name="b"><data type="integer"/></attribute></element>"#
+        );
+        let Ok(p) = parse_str(&s, vec![]) else {
+            panic!()
+        };
+        let Ast::Element(NameClass::Name(ns, l), content, _) = &p.top else {
+            panic!()
+        };
+        assert_eq!((ns.as_str(), l.as_str()), ("urn:x", "a"));
+        // Attributes named without ns attribute are in no namespace (§4.8).
+        assert!(matches!(&**content, Ast::Attribute(NameClass::Name(n, _), _, _) if n.is_empty()));
+        assert_eq!(
+            p.datatypes.first().map(|d| d.name.as_str()),
+            Some("integer")
+        );
+    }
+
+    #[test]
+    fn syntax_errors() {
+        let e = |s: &str| {
+            parse_str(&s.replace("NS", G), vec![])
+                .err()
+                .unwrap_or_default()
+        };
+        assert!(e(r#"<element xmlns="NS" name="a"/>"#).contains("content pattern"));
+        assert!(e(r#"<empty xmlns="NS" foo="1"/>"#).contains("not allowed"));
+        assert!(e(r#"<element xmlns="NS" name="p:a"><empty/></element>"#).contains("prefix"));
+        assert!(
+            e(r#"<grammar xmlns="NS"><define name="a"><empty/></define></grammar>"#)
+                .contains("no <start>")
+        );
+        assert!(e(r#"<externalRef xmlns="NS" href="x#f"/>"#).contains("fragment"));
+    }
+}

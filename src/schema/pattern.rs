@@ -245,14 +245,36 @@ impl Arena {
         self.choice_ops(b, &mut ops);
         ops.sort_unstable();
         ops.dedup();
-        let mut it = ops.into_iter().rev();
-        let Some(mut acc) = it.next() else {
-            return NOT_ALLOWED;
-        };
-        for x in it {
-            acc = self.intern(Pat::Choice(x, acc));
+        self.balanced_choice(&ops)
+    }
+
+    /// A balanced tree of choices over sorted, distinct operands: equal sets intern to one id,
+    /// and the depth (hence the recursion of every walk over it) is logarithmic, however many
+    /// alternatives a schema has.
+    fn balanced_choice(&mut self, ops: &[PatId]) -> PatId {
+        match ops {
+            [] => NOT_ALLOWED,
+            [one] => *one,
+            _ => {
+                let (l, r) = ops.split_at(ops.len() / 2);
+                let a = self.balanced_choice(l);
+                let b = self.balanced_choice(r);
+                self.intern(Pat::Choice(a, b))
+            }
         }
-        acc
+    }
+
+    /// The choice of many patterns, built once (linear-logarithmic, unlike folding `choice`).
+    pub fn choice_many(&mut self, ps: &[PatId]) -> PatId {
+        let mut ops = Vec::with_capacity(ps.len());
+        for &p in ps {
+            if p != NOT_ALLOWED {
+                self.choice_ops(p, &mut ops);
+            }
+        }
+        ops.sort_unstable();
+        ops.dedup();
+        self.balanced_choice(&ops)
     }
 
     fn choice_ops(&self, p: PatId, out: &mut Vec<PatId>) {

@@ -60,9 +60,10 @@ struct Frame {
 pub struct Validator {
     a: Arena,
     start: PatId,
-    names: HashMap<(String, String), u32>,
+    /// Name ids by namespace, then local name (looked up without allocating).
+    names: FastMap<String, FastMap<String, u32>>,
     name_list: Vec<(String, String)>,
-    strings: HashMap<String, u32>,
+    strings: FastMap<String, u32>,
     open_memo: FastMap<(PatId, u32), PatId>,
     att_memo: FastMap<(PatId, u32, u32), PatId>,
     close_memo: FastMap<PatId, PatId>,
@@ -103,9 +104,9 @@ impl Validator {
         let mut v = Validator {
             a,
             start: schema.start,
-            names: HashMap::new(),
+            names: FastMap::default(),
             name_list: Vec::new(),
-            strings: HashMap::new(),
+            strings: FastMap::default(),
             open_memo: FastMap::default(),
             att_memo: FastMap::default(),
             close_memo: FastMap::default(),
@@ -184,13 +185,15 @@ impl Validator {
     }
 
     fn name_id(&mut self, ns: &str, local: &str) -> u32 {
-        let key = (ns.to_string(), local.to_string());
-        if let Some(&id) = self.names.get(&key) {
+        if let Some(&id) = self.names.get(ns).and_then(|m| m.get(local)) {
             return id;
         }
         let id = u32::try_from(self.name_list.len()).unwrap_or(u32::MAX);
-        self.name_list.push(key.clone());
-        self.names.insert(key, id);
+        self.name_list.push((ns.to_string(), local.to_string()));
+        self.names
+            .entry(ns.to_string())
+            .or_default()
+            .insert(local.to_string(), id);
         id
     }
 
@@ -1228,6 +1231,20 @@ mod tests {
         let r = v.validate("<r><x id='a'/><x id='a'/><x ref='a b'/></r>");
         let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(codes, vec![codes::DUPLICATE_ID, codes::IDREF_DANGLING]);
+    }
+
+    #[test]
+    fn huge_choices_do_not_exhaust_the_stack() {
+        let n = 20_000;
+        let alts: String = (0..n)
+            .map(|i| format!("<element name='e{i}'><empty/></element>"))
+            .collect();
+        let s = schema(&format!(
+            r#"<element name="r" xmlns="http://relaxng.org/ns/structure/1.0"><zeroOrMore><choice>{alts}</choice></zeroOrMore></element>"#
+        ));
+        let mut v = Validator::new(&s);
+        assert!(!v.validate("<r><e1/><e19999/><e5/></r>").has_errors());
+        assert!(v.validate("<r><x/></r>").has_errors());
     }
 
     #[test]

@@ -774,6 +774,68 @@ fn parse_attributes(s: &str) -> Result<Vec<(String, String)>, String> {
     }
 }
 
+/// Decodes a document's bytes to text (XML §4.3.3, Appendix F): UTF-8 (with or without a
+/// byte-order mark), UTF-16 with a byte-order mark, and ISO-8859-1 or US-ASCII when the XML
+/// declaration names them. Line ends are left as they are (the reader normalises them), so
+/// offsets index the returned text.
+pub fn decode(bytes: &[u8]) -> Result<String, Diagnostic> {
+    let utf16 = |le: bool| -> Result<String, Diagnostic> {
+        let body = bytes.get(2..).unwrap_or(&[]);
+        if body.len() % 2 != 0 {
+            return Err(wf(
+                "UTF-16 document with an odd number of bytes",
+                Span::at(0),
+            ));
+        }
+        let units = body.chunks(2).map(|c| match (c.first(), c.get(1)) {
+            (Some(&a), Some(&b)) if le => u16::from_le_bytes([a, b]),
+            (Some(&a), Some(&b)) => u16::from_be_bytes([a, b]),
+            _ => 0,
+        });
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map_err(|_| wf("invalid UTF-16 in the document", Span::at(0)))
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) {
+        return utf16(true);
+    }
+    if bytes.starts_with(&[0xFE, 0xFF]) {
+        return utf16(false);
+    }
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    // The declared encoding, read from the ASCII-compatible start of the document.
+    let head: String = body.iter().take(200).map(|&b| b as char).collect();
+    let declared = head
+        .strip_prefix("<?xml")
+        .and_then(|d| d.split("?>").next())
+        .and_then(|d| d.split_once("encoding"))
+        .and_then(|(_, rest)| {
+            let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+            let q = rest.chars().next()?;
+            rest.get(1..)?.split(q).next().map(str::to_ascii_lowercase)
+        });
+    match declared.as_deref() {
+        None | Some("utf-8" | "utf8") => String::from_utf8(body.to_vec()).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            wf("the document is not valid UTF-8", Span::new(at, at + 1))
+        }),
+        Some("iso-8859-1" | "latin1" | "iso_8859-1" | "l1") => {
+            Ok(body.iter().map(|&b| char::from(b)).collect())
+        }
+        Some("us-ascii" | "ascii") => match body.iter().position(|b| !b.is_ascii()) {
+            Some(at) => Err(wf("the document is not US-ASCII", Span::new(at, at + 1))),
+            None => Ok(body.iter().map(|&b| char::from(b)).collect()),
+        },
+        Some("utf-16" | "utf16") => {
+            Err(wf("UTF-16 document without a byte-order mark", Span::at(0)))
+        }
+        Some(other) => Err(wf(
+            format!("encoding \"{other}\" is not supported (use UTF-8)"),
+            Span::at(0),
+        )),
+    }
+}
+
 /// Reads a whole document and returns its events (for tests and small inputs).
 pub fn read_all(text: &str) -> Result<Vec<Event>, Diagnostic> {
     let mut r = XmlReader::new(text);
@@ -840,6 +902,20 @@ mod tests {
         let lol = "<!DOCTYPE a [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'><!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'><!ENTITY d '&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;'><!ENTITY e '&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;'><!ENTITY f '&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;'><!ENTITY g '&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;'>]><a>&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;</a>";
         assert!(err(lol));
         assert!(err("<!DOCTYPE a [<!ENTITY r '&r;'>]><a>&r;</a>"));
+    }
+
+    #[test]
+    fn decodes_declared_encodings() {
+        assert_eq!(decode(b"\xEF\xBB\xBF<a/>").ok().as_deref(), Some("<a/>"));
+        let l1 = b"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xE9</a>";
+        assert!(decode(l1).is_ok_and(|t| t.ends_with("<a>\u{e9}</a>")));
+        let mut u16 = vec![0xFF, 0xFE];
+        for u in "<a/>".encode_utf16() {
+            u16.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(decode(&u16).ok().as_deref(), Some("<a/>"));
+        assert!(decode(b"<a>\xE9</a>").is_err());
+        assert!(decode(b"<?xml version='1.0' encoding='EBCDIC'?><a/>").is_err());
     }
 
     #[test]
