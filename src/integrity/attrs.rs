@@ -126,7 +126,41 @@ pub enum AttrKind {
 
 // Keys come from the schema, so a fast non-keyed hasher is safe here (document text is only
 // ever looked up, never inserted).
-type AttrMap = FastMap<String, Vec<(String, AttrKind)>>;
+#[derive(Debug, Clone, Default)]
+struct AttrMap {
+    /// Attributes in no namespace (nearly all), by local name.
+    plain: FastMap<String, AttrKind>,
+    /// Namespaced attributes: (namespace, local name).
+    namespaced: Vec<(String, String, AttrKind)>,
+}
+
+impl AttrMap {
+    fn get(&self, ns: &str, local: &str) -> Option<AttrKind> {
+        if ns.is_empty() {
+            self.plain.get(local).copied()
+        } else {
+            self.namespaced
+                .iter()
+                .find(|(n, l, _)| n == ns && l == local)
+                .map(|(_, _, k)| *k)
+        }
+    }
+
+    fn insert(&mut self, ns: &str, local: &str, kind: AttrKind) {
+        if ns.is_empty() {
+            self.plain.insert(local.to_string(), kind);
+        } else if let Some(x) = self
+            .namespaced
+            .iter_mut()
+            .find(|(n, l, _)| n == ns && l == local)
+        {
+            x.2 = kind;
+        } else {
+            self.namespaced
+                .push((ns.to_string(), local.to_string(), kind));
+        }
+    }
+}
 
 /// Attribute kinds by element. Names are `(namespace, local)`; attribute namespaces are usually "".
 #[derive(Debug, Clone, Default)]
@@ -270,11 +304,7 @@ impl AttrKinds {
                     .entry(elocal)
                     .or_default();
                 for ((ans, alocal), k) in &found {
-                    let slot = entry.entry(alocal.clone()).or_default();
-                    match slot.iter_mut().find(|(n, _)| n == ans) {
-                        Some(x) => x.1 = *k,
-                        None => slot.push((ans.clone(), *k)),
-                    }
+                    entry.insert(ans, alocal, *k);
                 }
             }
         }
@@ -303,9 +333,7 @@ impl AttrKinds {
                 .by_element
                 .get(elem.0)
                 .and_then(|m| m.get(elem.1))
-                .and_then(|m| m.get(attr.1))
-                .and_then(|v| v.iter().find(|(n, _)| n == attr.0))
-                .map(|(_, k)| *k);
+                .and_then(|m| m.get(attr.0, attr.1));
         }
         if elem.0 != TEI_NS || !attr.0.is_empty() {
             return None;
@@ -334,15 +362,14 @@ impl AttrKinds {
     pub fn pointer_attributes(&self) -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
         for attrs in self.by_element.values().flat_map(FastMap::values) {
-            for (l, list) in attrs {
-                for (n, k) in list {
-                    if *k == AttrKind::Pointer {
-                        v.push(if n.is_empty() {
-                            l.clone()
-                        } else {
-                            format!("{{{n}}}{l}")
-                        });
-                    }
+            for (l, k) in &attrs.plain {
+                if *k == AttrKind::Pointer {
+                    v.push(l.clone());
+                }
+            }
+            for (n, l, k) in &attrs.namespaced {
+                if *k == AttrKind::Pointer {
+                    v.push(format!("{{{n}}}{l}"));
                 }
             }
         }
@@ -366,11 +393,7 @@ impl ElementKinds<'_> {
         if !self.kinds.from_schema {
             return self.kinds.kind(self.elem, (ns, local));
         }
-        let found = self
-            .map
-            .and_then(|m| m.get(local))
-            .and_then(|v| v.iter().find(|(n, _)| n == ns))
-            .map(|(_, k)| *k);
+        let found = self.map.and_then(|m| m.get(ns, local));
         if found.is_none()
             && ns.is_empty()
             && local.ends_with("-iso")

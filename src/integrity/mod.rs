@@ -249,7 +249,8 @@ struct Pass<'t> {
     text: &'t str,
     index: Option<LineIndex>,
     report: Report,
-    ids: HashMap<String, Span>,
+    /// Each `xml:id`: its first start tag, and whether a pointer resolved to it.
+    ids: HashMap<String, (Span, bool)>,
     pointers: Vec<Pointer>,
     prefix_defs: Vec<PrefixDef>,
     entries: Vec<Entry>,
@@ -282,7 +283,7 @@ impl<'t> Pass<'t> {
                     let v = a.value.trim();
                     // Spans are the tag's until a finding needs the attribute's own position.
                     let aspan = a.span;
-                    if let Some(first) = self.ids.get(v).copied() {
+                    if let Some((first, _)) = self.ids.get(v).copied() {
                         let where_ = self.at(locate_attr(self.text, first, "xml:id"));
                         self.report.push(
                             Diagnostic::error(
@@ -293,7 +294,7 @@ impl<'t> Pass<'t> {
                             .with_hint(format!("first occurrence of \"{v}\" at {where_}")),
                         );
                     } else {
-                        self.ids.insert(v.to_string(), aspan);
+                        self.ids.insert(v.to_string(), (aspan, false));
                     }
                     own_id = Some((v.to_string(), aspan));
                 } else if a.local == "base" {
@@ -512,7 +513,6 @@ impl<'t> Pass<'t> {
 
     /// Resolves the pointers collected in the pass, then reports unused register entries.
     fn finish(&mut self, docs: &mut dyn Documents) {
-        let mut used: HashSet<String> = HashSet::new();
         let mut external_renditions: HashSet<String> = HashSet::new();
         let mut suggestions = 0usize;
         let pointers = std::mem::take(&mut self.pointers);
@@ -520,7 +520,7 @@ impl<'t> Pass<'t> {
         let declared = |p: &str| prefix_defs.iter().any(|d| d.ident == p);
         for p in &pointers {
             let mut target = pointers::classify(&p.token, declared);
-            let mut shown = p.token.clone();
+            let mut shown = std::borrow::Cow::Borrowed(p.token.as_str());
             if let Target::Prefixed { prefix, rest } = &target {
                 let defs: Vec<&PrefixDef> =
                     prefix_defs.iter().filter(|d| &d.ident == prefix).collect();
@@ -549,7 +549,7 @@ impl<'t> Pass<'t> {
                 }
                 match defs.iter().find_map(|d| d.expand(rest)) {
                     Some(expanded) => {
-                        shown = format!("{} (= {expanded})", p.token);
+                        shown = std::borrow::Cow::Owned(format!("{} (= {expanded})", p.token));
                         target = pointers::classify(&expanded, |_| false);
                     }
                     None => {
@@ -569,8 +569,8 @@ impl<'t> Pass<'t> {
             }
             match target {
                 Target::Local(id) => {
-                    if self.ids.contains_key(&id) {
-                        used.insert(id);
+                    if let Some(entry) = self.ids.get_mut(&id) {
+                        entry.1 = true;
                         continue;
                     }
                     // A document that declares no rendition at all takes its @rendition values
@@ -655,7 +655,7 @@ impl<'t> Pass<'t> {
             }
         }
         for e in std::mem::take(&mut self.entries) {
-            if !used.contains(&e.id) {
+            if !self.ids.get(&e.id).is_some_and(|(_, used)| *used) {
                 self.report.push(
                     Diagnostic::warning(
                         codes::REGISTER_UNUSED,
