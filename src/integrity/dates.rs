@@ -216,7 +216,13 @@ pub fn parse_w3c(value: &str) -> Result<DateValue, String> {
     };
     let mut fields = body.split('-');
     let y_s = fields.next().unwrap_or("");
-    let y = year(&format!("{}{y_s}", if neg { "-" } else { "" }))?;
+    let y = if neg {
+        date_part
+            .get(..y_s.len() + 1)
+            .map_or(Err(String::new()), year)?
+    } else {
+        year(y_s)?
+    };
     let m_s = fields.next();
     let d_s = fields.next();
     if fields.next().is_some() {

@@ -519,11 +519,12 @@ impl<'t> Pass<'t> {
         let prefix_defs = std::mem::take(&mut self.prefix_defs);
         let declared = |p: &str| prefix_defs.iter().any(|d| d.ident == p);
         for p in &pointers {
+            let expanded: String;
             let mut target = pointers::classify(&p.token, declared);
             let mut shown = std::borrow::Cow::Borrowed(p.token.as_str());
-            if let Target::Prefixed { prefix, rest } = &target {
+            if let Target::Prefixed { prefix, rest } = target {
                 let defs: Vec<&PrefixDef> =
-                    prefix_defs.iter().filter(|d| &d.ident == prefix).collect();
+                    prefix_defs.iter().filter(|d| d.ident == prefix).collect();
                 if defs.is_empty() {
                     if !prefix_defs.is_empty() {
                         self.report.push(
@@ -548,8 +549,9 @@ impl<'t> Pass<'t> {
                     continue;
                 }
                 match defs.iter().find_map(|d| d.expand(rest)) {
-                    Some(expanded) => {
-                        shown = std::borrow::Cow::Owned(format!("{} (= {expanded})", p.token));
+                    Some(e) => {
+                        shown = std::borrow::Cow::Owned(format!("{} (= {e})", p.token));
+                        expanded = e;
                         target = pointers::classify(&expanded, |_| false);
                     }
                     None => {
@@ -569,7 +571,7 @@ impl<'t> Pass<'t> {
             }
             match target {
                 Target::Local(id) => {
-                    if let Some(entry) = self.ids.get_mut(&id) {
+                    if let Some(entry) = self.ids.get_mut(id.as_ref()) {
                         entry.1 = true;
                         continue;
                     }
@@ -577,7 +579,7 @@ impl<'t> Pass<'t> {
                     // from its customisation (as TEI simplePrint predefines #b, #i, ...): one
                     // warning per value, not an error per use.
                     if p.attr == "rendition" && !self.has_renditions {
-                        if external_renditions.insert(id.clone()) {
+                        if external_renditions.insert(id.to_string()) {
                             self.report.push(
                                 Diagnostic::warning(
                                     codes::REF_RENDITION_EXTERNAL,
@@ -613,7 +615,7 @@ impl<'t> Pass<'t> {
                     let full = match &p.base {
                         Some(b) if pointers::is_absolute(b) => continue,
                         Some(b) => pointers::join_relative(b, &path),
-                        None => path.clone(),
+                        None => path.to_string(),
                     };
                     match docs.lookup(&full) {
                         External::NotLocal => {}
@@ -628,7 +630,7 @@ impl<'t> Pass<'t> {
                             .with_span(locate_attr(self.text, p.span, &p.attr)),
                         ),
                         External::Ids(ids) => {
-                            if ids.contains(&id) {
+                            if ids.contains(id.as_ref()) {
                                 continue;
                             }
                             let mut d = Diagnostic::error(

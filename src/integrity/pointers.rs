@@ -9,18 +9,23 @@
 //! else (absolute URIs, bare tokens), which integrity leaves alone. Also the "did you mean" search
 //! (Levenshtein distance). Pure: no files, no diagnostics.
 
+use std::borrow::Cow;
+
 use regex::Regex;
 
 /// What a pointer token addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub enum Target<'a> {
     /// `#id` in this document.
-    Local(String),
+    Local(Cow<'a, str>),
     /// `path#id` in another local document; `path` is relative to the document (after any
     /// relative `xml:base`) and percent-decoded.
-    File { path: String, id: String },
+    File {
+        path: Cow<'a, str>,
+        id: Cow<'a, str>,
+    },
     /// `prefix:rest` with a prefix that is not a common URI scheme.
-    Prefixed { prefix: String, rest: String },
+    Prefixed { prefix: &'a str, rest: &'a str },
     /// Not checked: an absolute URI, a bare token, a file without a fragment, an XPointer scheme.
     Other,
 }
@@ -66,7 +71,10 @@ fn scheme_of(token: &str) -> Option<(&str, &str)> {
 }
 
 /// Percent-decodes a URI path (RFC 3986 §2.1); invalid escapes are kept as written.
-pub fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -83,7 +91,7 @@ pub fn percent_decode(s: &str) -> String {
         out.push(c);
         i += 1;
     }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+    Cow::Owned(String::from_utf8(out).unwrap_or_else(|_| s.to_string()))
 }
 
 /// Whether a prefix is a private one (declared or to be declared by `prefixDef`).
@@ -92,7 +100,7 @@ pub fn is_private_scheme(prefix: &str, declared: impl Fn(&str) -> bool) -> bool 
 }
 
 /// Classifies one pointer token. `declared(prefix)` says whether a `prefixDef` declares it.
-pub fn classify(token: &str, declared: impl Fn(&str) -> bool) -> Target {
+pub fn classify(token: &str, declared: impl Fn(&str) -> bool) -> Target<'_> {
     if let Some(frag) = token.strip_prefix('#') {
         let id = percent_decode(frag);
         return if crate::xml::is_ncname(&id) {
@@ -105,8 +113,8 @@ pub fn classify(token: &str, declared: impl Fn(&str) -> bool) -> Target {
         // An undeclared one-letter "scheme" is a Windows drive letter, not a prefix.
         if declared(scheme) || (scheme.len() > 1 && is_private_scheme(scheme, &declared)) {
             return Target::Prefixed {
-                prefix: scheme.to_string(),
-                rest: rest.to_string(),
+                prefix: scheme,
+                rest,
             };
         }
         return Target::Other;
@@ -270,16 +278,16 @@ mod tests {
         assert_eq!(
             classify("psn:tito", none),
             Target::Prefixed {
-                prefix: "psn".into(),
-                rest: "tito".into()
+                prefix: "psn",
+                rest: "tito"
             }
         );
         assert_eq!(classify("C:/x.xml#a", none), Target::Other);
         assert_eq!(
             classify("http:x", |p| p == "http"),
             Target::Prefixed {
-                prefix: "http".into(),
-                rest: "x".into()
+                prefix: "http",
+                rest: "x"
             }
         );
     }
