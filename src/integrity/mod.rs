@@ -214,8 +214,10 @@ struct AttrRef<'a> {
 }
 
 struct Pointer {
-    attr: String,
-    token: String,
+    /// The attribute's qualified name (shared by every pointer of that name).
+    attr: Rc<str>,
+    /// The token's range in [`Pass::tokens`] (one buffer for all pointers).
+    token: std::ops::Range<usize>,
     span: Span,
     /// The effective `xml:base` (None: the document's own location).
     base: Option<Rc<str>>,
@@ -252,6 +254,8 @@ struct Pass<'t> {
     /// Each `xml:id`: its first start tag, and whether a pointer resolved to it.
     ids: HashMap<String, (Span, bool)>,
     pointers: Vec<Pointer>,
+    tokens: String,
+    attr_names: Vec<Rc<str>>,
     prefix_defs: Vec<PrefixDef>,
     entries: Vec<Entry>,
     dates: Vec<DateText>,
@@ -326,9 +330,12 @@ impl<'t> Pass<'t> {
                     let base = self.bases.last().map(|(_, b)| b.clone());
                     for token in a.value.split_ascii_whitespace() {
                         if token.contains('#') || token.contains(':') {
+                            let attr = self.attr_name(a.qname);
+                            let start = self.tokens.len();
+                            self.tokens.push_str(token);
                             self.pointers.push(Pointer {
-                                attr: a.qname.to_string(),
-                                token: token.to_string(),
+                                attr,
+                                token: start..self.tokens.len(),
                                 span: a.span,
                                 base: base.clone(),
                             });
@@ -432,6 +439,16 @@ impl<'t> Pass<'t> {
         }
     }
 
+    /// The shared name of a pointer attribute (few distinct names per document).
+    fn attr_name(&mut self, qname: &str) -> Rc<str> {
+        if let Some(n) = self.attr_names.iter().find(|n| &***n == qname) {
+            return n.clone();
+        }
+        let n: Rc<str> = qname.into();
+        self.attr_names.push(n.clone());
+        n
+    }
+
     fn check_order(&mut self, attrs: &[DateAttr], (lo, hi): (&str, &str)) {
         let a = attrs.iter().find(|d| d.local == lo);
         let b = attrs.iter().find(|d| d.local == hi);
@@ -518,10 +535,12 @@ impl<'t> Pass<'t> {
         let pointers = std::mem::take(&mut self.pointers);
         let prefix_defs = std::mem::take(&mut self.prefix_defs);
         let declared = |p: &str| prefix_defs.iter().any(|d| d.ident == p);
+        let tokens = std::mem::take(&mut self.tokens);
         for p in &pointers {
+            let token = tokens.get(p.token.clone()).unwrap_or("");
             let expanded: String;
-            let mut target = pointers::classify(&p.token, declared);
-            let mut shown = std::borrow::Cow::Borrowed(p.token.as_str());
+            let mut target = pointers::classify(token, declared);
+            let mut shown = std::borrow::Cow::Borrowed(token);
             if let Target::Prefixed { prefix, rest } = target {
                 let defs: Vec<&PrefixDef> =
                     prefix_defs.iter().filter(|d| d.ident == prefix).collect();
@@ -532,7 +551,7 @@ impl<'t> Pass<'t> {
                                 codes::REF_PREFIX_UNDEFINED,
                                 format!(
                                     "@{} uses the prefix \"{prefix}:\" in \"{}\", but no prefixDef declares it",
-                                    p.attr, p.token
+                                    p.attr, token
                                 ),
                             )
                             .with_span(locate_attr(self.text, p.span, &p.attr))
@@ -550,7 +569,7 @@ impl<'t> Pass<'t> {
                 }
                 match defs.iter().find_map(|d| d.expand(rest)) {
                     Some(e) => {
-                        shown = std::borrow::Cow::Owned(format!("{} (= {e})", p.token));
+                        shown = std::borrow::Cow::Owned(format!("{token} (= {e})"));
                         expanded = e;
                         target = pointers::classify(&expanded, |_| false);
                     }
@@ -560,7 +579,7 @@ impl<'t> Pass<'t> {
                                 codes::REF_PREFIX_UNMATCHED,
                                 format!(
                                     "@{} = \"{}\": no prefixDef \"{prefix}\" matches \"{rest}\"",
-                                    p.attr, p.token
+                                    p.attr, token
                                 ),
                             )
                             .with_span(locate_attr(self.text, p.span, &p.attr)),
@@ -578,7 +597,7 @@ impl<'t> Pass<'t> {
                     // A document that declares no rendition at all takes its @rendition values
                     // from its customisation (as TEI simplePrint predefines #b, #i, ...): one
                     // warning per value, not an error per use.
-                    if p.attr == "rendition" && !self.has_renditions {
+                    if &*p.attr == "rendition" && !self.has_renditions {
                         if external_renditions.insert(id.to_string()) {
                             self.report.push(
                                 Diagnostic::warning(
@@ -682,6 +701,8 @@ impl<'t> Pass<'t> {
             report: Report::new(),
             ids: HashMap::new(),
             pointers: Vec::new(),
+            tokens: String::new(),
+            attr_names: Vec::new(),
             prefix_defs: Vec::new(),
             entries: Vec::new(),
             dates: Vec::new(),
