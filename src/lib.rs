@@ -21,5 +21,6 @@ pub mod tei;
 
 pub mod convert;
 pub mod export;
+pub mod integrity;
 
 pub mod cli;

@@ -1,6 +1,8 @@
-//! `teikit validate [--schema PATH]... [--checks rng] [--format human|short|json] PATH...`:
-//! well-formedness of every document, and RELAX NG validity against each `.rng`/`.rnc` schema
-//! (compiled once per run, however many files). Directories are walked for `*.xml` files in
+//! `teikit validate [--schema PATH]... [--checks rng,integrity] [--format human|short|json] PATH...`:
+//! well-formedness of every document, RELAX NG validity against each `.rng`/`.rnc` schema
+//! (compiled once per run, however many files), and edition integrity (`integrity`: ids,
+//! pointers, dates, register; pointer attributes typed by the schemas given, else TEI's list).
+//! Without `--checks`, every available check runs. Directories are walked for `*.xml` files in
 //! sorted order.
 //!
 //! The report is the output (stdout); exit codes per DEVELOPERS.md: 0 all valid, 1 a document
@@ -10,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::{exit, io};
 use crate::diag::{Diagnostic, LineIndex, Report, Severity, format_short};
+use crate::integrity::{self, attrs::AttrKinds};
 use crate::validate::Validator;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -24,7 +27,7 @@ pub struct ValidateArgs {
     /// A schema (`.rng` or `.rnc`); repeat for several.
     #[arg(long = "schema", value_name = "PATH")]
     pub schemas: Vec<PathBuf>,
-    /// Checks to run (comma-separated): rng.
+    /// Checks to run (comma-separated): rng, integrity (default: all available).
     #[arg(long = "checks", value_delimiter = ',')]
     pub checks: Vec<String>,
     /// Output format.
@@ -89,6 +92,81 @@ fn well_formed(text: &str) -> Report {
     r
 }
 
+/// Integrity findings of one document; pointers into other files are read beside it (not for
+/// stdin).
+/// `wf_checked`: RELAX NG reads the document with the strict reader too, so integrity may use
+/// its lighter one.
+fn integrity_of(path: &std::path::Path, text: &str, kinds: &AttrKinds, wf_checked: bool) -> Report {
+    let dir = path.parent().filter(|_| path != std::path::Path::new("-"));
+    let mut fs;
+    let mut none = integrity::NoDocuments;
+    let docs: &mut dyn integrity::Documents = match dir {
+        Some(d) => {
+            let d = if d.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                d
+            };
+            fs = integrity::FsDocuments::new(d);
+            &mut fs
+        }
+        None => &mut none,
+    };
+    if wf_checked {
+        integrity::check_well_formed(text, kinds, docs)
+    } else {
+        integrity::check(text, kinds, docs)
+    }
+}
+
+/// Adds integrity's findings after RELAX NG's. A duplicate `xml:id` is reported once, by
+/// integrity (which names both occurrences), not also as RELAX NG's DTD-compatibility ID error.
+fn merge_integrity(mut report: Report, found: Report) -> Report {
+    let quoted = |m: &str| m.split('"').nth(1).map(str::to_string);
+    let dup_ids: Vec<String> = found
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == integrity::codes::ID_DUPLICATE)
+        .filter_map(|d| quoted(&d.message))
+        .collect();
+    if !dup_ids.is_empty() {
+        report.diagnostics.retain(|d| {
+            d.code != crate::validate::codes::DUPLICATE_ID
+                || !quoted(&d.message).is_some_and(|v| dup_ids.contains(&v))
+        });
+    }
+    // A date RELAX NG already rejects (xsd:date has no 30 February either) is reported once.
+    let rng_rejects = |d: &Diagnostic| -> bool {
+        let Some(rest) = d.message.strip_prefix('@') else {
+            return false;
+        };
+        let Some((name, tail)) = rest.split_once("=\"") else {
+            return false;
+        };
+        let value = tail.split('"').next().unwrap_or("");
+        report.diagnostics.iter().any(|r| {
+            r.code == crate::validate::codes::ATTRIBUTE_VALUE_INVALID
+                && r.message.contains(&format!("attribute \"{name}\""))
+                && r.message.contains(&format!("\"{value}\""))
+        })
+    };
+    let found: Vec<Diagnostic> = found
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code != integrity::codes::DATE_INVALID || !rng_rejects(d))
+        .collect();
+    let wf_seen = report
+        .diagnostics
+        .iter()
+        .any(|d| d.code == crate::xml::CODE_NOT_WF);
+    for d in found {
+        if !(wf_seen && d.code == crate::xml::CODE_NOT_WF) {
+            report.push(d);
+        }
+    }
+    report
+}
+
 fn render_human(f: &FileResult, out: &mut String) {
     let index = LineIndex::new(&f.text);
     for d in &f.report.diagnostics {
@@ -134,7 +212,14 @@ enum Outcome {
 
 /// Reads, decodes and validates one file against every schema (well-formedness only when
 /// there is none).
-fn check_file(path: &Path, validators: &mut [Validator]) -> Outcome {
+/// `integrity`: the attribute kinds when integrity runs; `beside`: run it on its own thread
+/// beside RELAX NG (when there are fewer files than cores).
+fn check_file(
+    path: &Path,
+    validators: &mut [Validator],
+    integrity: Option<&AttrKinds>,
+    beside: bool,
+) -> Outcome {
     let input = match io::read_input(path) {
         Ok(i) => i,
         Err(m) => return Outcome::Unreadable(m),
@@ -151,10 +236,24 @@ fn check_file(path: &Path, validators: &mut [Validator]) -> Outcome {
             });
         }
     };
-    let mut report = Report::new();
-    if validators.is_empty() {
-        report = well_formed(&text);
-    } else {
+    // Beside RELAX NG, integrity reads the document with its lighter reader (RELAX NG's strict
+    // one checks well-formedness), on a second thread when cores are idle; its findings are
+    // dropped if the document is not well-formed (RELAX NG has reported that already).
+    let (mut report, found) = std::thread::scope(|scope| {
+        let with_rng = !validators.is_empty();
+        let mut spawned = None;
+        if let (Some(kinds), true, true) = (integrity, with_rng, beside) {
+            spawned = std::thread::Builder::new()
+                .spawn_scoped(scope, || integrity_of(path, &text, kinds, true))
+                .ok();
+        }
+        let mut report = Report::new();
+        if !with_rng {
+            if let Some(kinds) = integrity {
+                return (report, Some(integrity_of(path, &text, kinds, false)));
+            }
+            report = well_formed(&text);
+        }
         for v in validators.iter_mut() {
             let r = v.validate(&text);
             let stop = r
@@ -166,6 +265,27 @@ fn check_file(path: &Path, validators: &mut [Validator]) -> Outcome {
                 break;
             }
         }
+        let found = match (spawned, integrity) {
+            (Some(h), _) => Some(h.join().unwrap_or_else(|_| {
+                let mut r = Report::new();
+                r.push(Diagnostic::error(
+                    "integrity/internal",
+                    "internal error: the integrity check stopped",
+                ));
+                r
+            })),
+            (None, Some(kinds)) if with_rng => Some(integrity_of(path, &text, kinds, true)),
+            _ => None,
+        };
+        (report, found)
+    });
+    if let Some(found) = found
+        && !report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == crate::xml::CODE_NOT_WF)
+    {
+        report = merge_integrity(report, found);
     }
     Outcome::Checked(FileResult {
         name: input.name,
@@ -176,19 +296,23 @@ fn check_file(path: &Path, validators: &mut [Validator]) -> Outcome {
 
 /// Checks every file, spread over the available cores (each worker has its own validators,
 /// built from the same compiled schemas); outcomes come back in the order of `files`.
-fn check_all(files: &[PathBuf], schemas: &[crate::schema::Schema]) -> Vec<Outcome> {
-    let workers = std::thread::available_parallelism()
+fn check_all(
+    files: &[PathBuf],
+    schemas: &[crate::schema::Schema],
+    integrity: Option<&AttrKinds>,
+) -> Vec<Outcome> {
+    let cores = std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8)
-        .min(files.len());
+        .unwrap_or(1);
+    let workers = cores.min(8).min(files.len());
+    let beside = workers < cores;
     let share = |w: usize, n: usize| -> Vec<(usize, Outcome)> {
         let mut validators: Vec<Validator> = schemas.iter().map(Validator::new).collect();
         files
             .iter()
             .enumerate()
             .filter(|(i, _)| i % n == w)
-            .map(|(i, f)| (i, check_file(f, &mut validators)))
+            .map(|(i, f)| (i, check_file(f, &mut validators, integrity, beside)))
             .collect()
     };
     if workers <= 1 {
@@ -232,13 +356,17 @@ fn check_all(files: &[PathBuf], schemas: &[crate::schema::Schema]) -> Vec<Outcom
 pub fn run(args: ValidateArgs) -> i32 {
     let mut code = exit::OK;
     for c in &args.checks {
-        if c != "rng" {
+        if c != "rng" && c != "integrity" {
             eprintln!(
-                "teikit validate: check '{c}' is not available in this build (available: rng)"
+                "teikit validate: check '{c}' is not available in this build (available: rng, integrity)"
             );
             code = code.max(exit::USAGE);
         }
     }
+    let all = args.checks.is_empty();
+    let run_rng = all || args.checks.iter().any(|c| c == "rng");
+    let run_integrity = all || args.checks.iter().any(|c| c == "integrity");
+    let mut kinds: Option<AttrKinds> = None;
     let mut schemas = Vec::new();
     for s in &args.schemas {
         let ext = s.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -248,7 +376,16 @@ pub fn run(args: ValidateArgs) -> i32 {
             continue;
         }
         match super::schema::load_schema(s) {
-            Ok(schema) => schemas.push(schema),
+            Ok(schema) => {
+                if run_integrity {
+                    kinds
+                        .get_or_insert_with(AttrKinds::default)
+                        .add_schema(&schema);
+                }
+                if run_rng {
+                    schemas.push(schema);
+                }
+            }
             Err(f) => {
                 for m in f.messages {
                     eprintln!("{m}");
@@ -265,8 +402,9 @@ pub fn run(args: ValidateArgs) -> i32 {
         eprintln!("{e}");
         code = code.max(exit::USAGE);
     }
+    let kinds = run_integrity.then(|| kinds.unwrap_or_else(AttrKinds::tei_default));
     let mut results = Vec::new();
-    for outcome in check_all(&files, &schemas) {
+    for outcome in check_all(&files, &schemas, kinds.as_ref()) {
         match outcome {
             Outcome::Checked(r) => results.push(r),
             Outcome::Unreadable(m) => {
