@@ -9,7 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use super::{exit, io};
-use crate::diag::{Diagnostic, LineIndex, Report, Severity, format_short};
+use annotate_snippets::{AnnotationKind, Element, Group, Level, Renderer, Snippet};
+
+use crate::diag::{Diagnostic, LineIndex, Report, Severity, Span, format_short};
 use crate::validate::Validator;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -89,38 +91,115 @@ fn well_formed(text: &str) -> Report {
     r
 }
 
-fn render_human(f: &FileResult, out: &mut String) {
-    let index = LineIndex::new(&f.text);
-    for d in &f.report.diagnostics {
-        out.push_str(&format_short(&f.name, &f.text, &index, d));
-        out.push('\n');
-        if let Some(span) = d.span {
-            let (line, col) = index.line_col(&f.text, span.start);
-            let src = index.line_text(&f.text, line);
-            let shown: String = src.chars().take(160).collect();
-            out.push_str(&format!("  {line:>5} | {shown}\n"));
-            out.push_str(&format!(
-                "        | {}^\n",
-                " ".repeat(col.saturating_sub(1).min(160))
-            ));
+/// The lines of `text` around a byte span: (text of those lines, 1-based first line, the span
+/// relative to that text), so that a snippet renders one or two lines, not a whole file.
+fn excerpt(text: &str, index: &LineIndex, span: Span) -> (String, usize, std::ops::Range<usize>) {
+    let start = span.start.min(text.len());
+    let (line, _) = index.line_col(text, start);
+    let (end_line, _) = index.line_col(text, span.end.min(text.len()));
+    let end_line = end_line.min(line + 2);
+    let line_start = text
+        .get(..start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let begin = start - line_start;
+    let mut lines = Vec::new();
+    for l in line..=end_line {
+        let t: String = index.line_text(text, l).to_string();
+        lines.push(t);
+    }
+    let joined = lines.join("\n");
+    let end = (begin + span.end.saturating_sub(span.start)).min(joined.len());
+    let fix = |mut i: usize| {
+        while i > 0 && !joined.is_char_boundary(i) {
+            i -= 1;
         }
-        for h in &d.hints {
-            out.push_str(&format!("        = hint: {h}\n"));
-        }
-        out.push_str(&format!("        = code: {}\n", d.code));
+        i
+    };
+    let (b, e) = (fix(begin.min(joined.len())), fix(end));
+    (joined.clone(), line, b..e.max(b))
+}
+
+fn level(s: Severity) -> Level<'static> {
+    match s {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
     }
 }
 
-fn json_diag(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::Value {
+/// `--format human`: each finding as an annotated source snippet (annotate-snippets), with
+/// what was expected, hints, and the rejecting schema definition as a secondary snippet.
+fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
+    let index = LineIndex::new(&f.text);
+    let renderer = Renderer::plain();
+    for d in &f.report.diagnostics {
+        let mut notes: Vec<String> = Vec::new();
+        if !d.expected.is_empty() {
+            notes.push(format!("expected {}", d.expected.join(", ")));
+        }
+        notes.extend(d.hints.iter().cloned());
+        let mut elements: Vec<Element<'_>> = Vec::new();
+        if let Some(span) = d.span.filter(|_| !f.text.is_empty()) {
+            let (src, first, range) = excerpt(&f.text, &index, span);
+            elements.push(
+                Snippet::source(src)
+                    .line_start(first)
+                    .path(f.name.clone())
+                    .fold(false)
+                    .annotation(AnnotationKind::Primary.span(range).label(""))
+                    .into(),
+            );
+        }
+        for r in &d.related {
+            let Some(text) = sources.get(&r.source) else {
+                continue;
+            };
+            let sindex = LineIndex::new(text);
+            let (src, first, _) = excerpt(text, &sindex, Span::new(r.span.start, r.span.start));
+            // The whole definition line, without its indentation.
+            let first_line = src.lines().next().unwrap_or("");
+            let indent = first_line.len() - first_line.trim_start().len();
+            elements.push(
+                Snippet::source(src.clone())
+                    .line_start(first)
+                    .path(r.source.clone())
+                    .fold(false)
+                    .annotation(
+                        AnnotationKind::Context
+                            .span(indent..first_line.len())
+                            .label(r.label.clone()),
+                    )
+                    .into(),
+            );
+        }
+        for n in notes {
+            elements.push(Level::NOTE.message(n).into());
+        }
+        let title = level(d.severity)
+            .primary_title(d.message.clone())
+            .id(d.code.clone());
+        let group = Group::with_title(title).elements(elements);
+        out.push_str(&renderer.render(&[group]));
+        out.push_str("\n\n");
+    }
+}
+
+/// Schema texts by path as diagnostics name them (for secondary snippets).
+type SchemaTexts = std::collections::HashMap<String, String>;
+
+/// `--format json`: one JSON object per line per finding (JSON Lines).
+fn json_line(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::Value {
     let (line, col) = d
         .span
         .map(|s| index.line_col(&f.text, s.start))
         .unwrap_or((1, 1));
     serde_json::json!({
-        "severity": d.severity.as_str(),
-        "code": d.code,
+        "file": f.name,
         "line": line,
         "column": col,
+        "code": d.code,
+        "severity": d.severity.as_str(),
         "message": d.message,
         "expected": d.expected,
         "hints": d.hints,
@@ -294,8 +373,14 @@ pub fn run(args: ValidateArgs) -> i32 {
             }
         }
         Format::Human => {
+            let mut texts = SchemaTexts::new();
+            for s in &schemas {
+                for file in &s.files {
+                    texts.insert(file.path.display().to_string(), file.text.clone());
+                }
+            }
             for f in &results {
-                render_human(f, &mut out);
+                render_human(f, &texts, &mut out);
             }
             let warnings: usize = results
                 .iter()
@@ -315,20 +400,13 @@ pub fn run(args: ValidateArgs) -> i32 {
             ));
         }
         Format::Json => {
-            let files: Vec<serde_json::Value> = results
-                .iter()
-                .map(|f| {
-                    let index = LineIndex::new(&f.text);
-                    serde_json::json!({
-                        "path": f.name,
-                        "valid": !f.report.has_errors(),
-                        "diagnostics": f.report.diagnostics.iter().map(|d| json_diag(f, &index, d)).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let v = serde_json::json!({ "files": files });
-            out.push_str(&serde_json::to_string_pretty(&v).unwrap_or_default());
-            out.push('\n');
+            for f in &results {
+                let index = LineIndex::new(&f.text);
+                for d in &f.report.diagnostics {
+                    out.push_str(&json_line(f, &index, d).to_string());
+                    out.push('\n');
+                }
+            }
         }
     }
     if let Err(m) = io::emit(None, out.as_bytes()) {
