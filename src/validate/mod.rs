@@ -155,6 +155,32 @@ fn summarise(names: Vec<String>, kind: &str) -> Vec<String> {
     v
 }
 
+/// Where a SAX parser such as jing's ends the character chunk holding the first non-whitespace
+/// character of `span` (chunks end at a line break inside text, at a reference, or at markup):
+/// jing reports text that is not allowed there, and so do we (DEVELOPERS.md, `short` format).
+fn text_chunk_end(doc: &str, span: Span) -> usize {
+    let Some(raw) = doc.get(span.start..span.end) else {
+        return span.end;
+    };
+    let Some(first) = raw.find(|c: char| !matches!(c, ' ' | '\t' | '\n' | '\r')) else {
+        return span.end;
+    };
+    let rest = raw.get(first..).unwrap_or("");
+    if rest.starts_with('&') {
+        return rest
+            .find(';')
+            .map_or(span.end, |i| span.start + first + i + 1);
+    }
+    if rest.starts_with('<') {
+        // CDATA or markup inside the span: keep the end of the span.
+        return span.end;
+    }
+    match rest.find(['\n', '\r', '&', '<']) {
+        Some(i) => span.start + first + i,
+        None => span.end,
+    }
+}
+
 fn is_ws(s: &str) -> bool {
     s.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
 }
@@ -1020,7 +1046,7 @@ impl Validator {
         }
     }
 
-    fn flush_text(&mut self, p: PatId, frame: &mut Frame, report: &mut Report) -> PatId {
+    fn flush_text(&mut self, p: PatId, frame: &mut Frame, report: &mut Report, doc: &str) -> PatId {
         if frame.text.is_empty() || is_ws(&frame.text) {
             frame.text.clear();
             return p;
@@ -1037,7 +1063,7 @@ impl Validator {
                 format!("text not allowed here: \"{t}\""),
             )
             .with_expected(expected)
-            .with_span(Span::at(frame.text_span.end));
+            .with_span(Span::at(text_chunk_end(doc, frame.text_span)));
             if let Some(r) = self.definition(frame.outer, frame.name, "content model defined here")
             {
                 d = d.with_related(r);
@@ -1088,7 +1114,7 @@ impl Validator {
                             text: std::mem::take(&mut f.text),
                             text_span: f.text_span,
                         };
-                        p = self.flush_text(p, &mut f2, &mut report);
+                        p = self.flush_text(p, &mut f2, &mut report, text);
                         f.had_child = true;
                     }
                     binding_marks.push(self.bindings.len());
@@ -1284,12 +1310,12 @@ impl Validator {
                             reported = true;
                         } else if d == NOT_ALLOWED {
                             f.text = t;
-                            p = self.flush_text(p, &mut f, &mut report);
+                            p = self.flush_text(p, &mut f, &mut report, text);
                         } else {
                             p = d;
                         }
                     } else {
-                        p = self.flush_text(p, &mut f, &mut report);
+                        p = self.flush_text(p, &mut f, &mut report, text);
                     }
                     let mut e = self.end(p, false);
                     if e == NOT_ALLOWED && reported {
