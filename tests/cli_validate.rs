@@ -254,3 +254,61 @@ fn positions_agree_with_jing() {
     assert!(!jp.is_empty());
     assert_eq!(op, jp);
 }
+
+const NAMES_RNC: &str = r#"default namespace = "http://www.tei-c.org/ns/1.0"
+start = element p { attribute type { "main" | "sub" | "alt" | "desc" | "short" | "long" | "full" | "part" | "none" }?, attribute xml:id { xsd:ID }?, (text | phrase)* }
+phrase = element persName { text } | element placeName { text } | element orgName { text }
+  | element date { attribute when { xsd:date }, text } | element name { text }
+  | element rs { text } | element hi { text } | element foreign { text } | element term { text }
+  | element list { element item { text }+ }
+"#;
+
+const NAMES_DOC: &str = r#"<p xmlns="http://www.tei-c.org/ns/1.0" tpye="main">Dear <persname>Tito</persname>,
+on <date when="1954-09-32">23 Sept</date> in <placeName>Moscow</placeName>.
+<list>
+</list>
+</p>
+"#;
+
+/// Messages name what was found, rank what was expected (at most 6 names, then "N more"),
+/// suggest a near name, and in human format point at the rejecting definition (of an XML
+/// schema; definitions in compact syntax are not pointed at).
+#[test]
+fn messages_rank_suggest_and_point_at_definitions() {
+    let f = Fixture::new();
+    f.write("names.rnc", NAMES_RNC);
+    let (code, _, err) = f.run(&[
+        "schema",
+        "convert",
+        "names.rnc",
+        "--to",
+        "rng",
+        "-o",
+        "names.rng",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    f.write("names.xml", NAMES_DOC);
+    for (format, name) in [
+        ("short", "messages_short"),
+        ("human", "messages_human"),
+        ("json", "messages_json"),
+    ] {
+        let (code, out, _) = f.run(&[
+            "validate",
+            "--schema",
+            "names.rng",
+            "--format",
+            format,
+            "names.xml",
+        ]);
+        assert_eq!(code, 1);
+        insta::assert_snapshot!(name, out);
+        if format == "json" {
+            for l in out.lines() {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
+                let n = v["expected"].as_array().map_or(0, Vec::len);
+                assert!(n <= 8, "{l}");
+            }
+        }
+    }
+}

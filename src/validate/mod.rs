@@ -88,8 +88,9 @@ pub struct Validator {
     /// DTD compatibility ID-types by (element name, attribute name) (RELAX NG DTD
     /// Compatibility §4); empty when the schema is not compatible.
     id_types: FastMap<(u32, u32), IdType>,
-    /// Paths of the schema's files, for secondary labels pointing at definitions.
-    files: Vec<String>,
+    /// Paths of the schema's files, for secondary labels pointing at definitions (`None` for
+    /// compact-syntax files, whose definitions are known only by their converted XML form).
+    files: Vec<Option<String>>,
 }
 
 /// The local part of a name as shown (`tei:persName` → `persName`, `{ns}x` → `x`).
@@ -222,7 +223,10 @@ impl Validator {
             files: schema
                 .files
                 .iter()
-                .map(|f| f.path.display().to_string())
+                .map(|f| {
+                    let compact = f.path.extension().is_some_and(|e| e == "rnc");
+                    (!compact).then(|| f.path.display().to_string())
+                })
                 .collect(),
         };
         v.id_types = v.compute_id_types();
@@ -835,7 +839,7 @@ impl Validator {
         if info.span == Span::default() {
             return None;
         }
-        let source = self.files.get(info.file)?.clone();
+        let source = self.files.get(info.file)?.clone()?;
         Some(Related {
             source,
             span: info.span,
@@ -1443,6 +1447,44 @@ mod tests {
         let mut v = Validator::new(&s);
         assert!(!v.validate("<r><e1/><e19999/><e5/></r>").has_errors());
         assert!(v.validate("<r><x/></r>").has_errors());
+    }
+
+    #[test]
+    fn names_are_ranked_summarised_and_suggested() {
+        assert_eq!(distance("persname", "persName"), 0);
+        assert_eq!(distance("tpye", "type"), 2);
+        let names: Vec<String> = [
+            "date",
+            "name",
+            "orgName",
+            "persName",
+            "placeName",
+            "rs",
+            "term",
+            "hi",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (ranked, suggestion) = rank_names(names.clone(), Some("persname"));
+        assert_eq!(suggestion.as_deref(), Some("persName"));
+        assert_eq!(ranked.first().map(String::as_str), Some("persName"));
+        let (_, none) = rank_names(names.clone(), Some("frobnicate"));
+        assert_eq!(none, None);
+        let shown = summarise(ranked, "element");
+        assert_eq!(shown.len(), SHOWN + 1);
+        assert_eq!(shown.last().map(String::as_str), Some("2 more"));
+        // Seven names are shown in full rather than "6 and 1 more".
+        let seven = summarise(names.into_iter().take(7).collect(), "element");
+        assert_eq!(seven.len(), 7);
+    }
+
+    #[test]
+    fn text_chunks_end_like_sax() {
+        let doc = "<a>\n  stray words\n  more</a>";
+        assert_eq!(text_chunk_end(doc, Span::new(3, 26)), 17);
+        let doc = "<a>&amp; x</a>";
+        assert_eq!(text_chunk_end(doc, Span::new(3, 10)), 8);
     }
 
     #[test]
