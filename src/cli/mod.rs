@@ -6,6 +6,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bundled;
 mod convert;
 mod export;
 pub mod io;
