@@ -78,7 +78,14 @@ fn exit_codes() {
     assert_eq!(v(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
     assert_eq!(v(&["validate", "--schema", "letter.rng", "invalid.xml"]), 1);
     assert_eq!(v(&["validate", "--schema", "letter.rng", "broken.xml"]), 1);
-    assert_eq!(v(&["validate", "valid.xml"]), 0, "well-formedness only");
+    // No <?xml-model?> and no --schema: the bundled edition schema applies, which a <letter>
+    // does not match.
+    assert_eq!(v(&["validate", "valid.xml"]), 1, "bundled edition schema");
+    assert_eq!(
+        v(&["validate", "--checks", "integrity", "valid.xml"]),
+        0,
+        "well-formedness only"
+    );
     assert_eq!(v(&["validate", "broken.xml"]), 1);
     assert_eq!(v(&["validate", "--schema", "missing.rng", "valid.xml"]), 2);
     assert_eq!(v(&["validate", "--schema", "letter.rng", "missing.xml"]), 2);
@@ -243,7 +250,9 @@ fn positions_agree_with_jing() {
         return;
     };
     let Ok(o) = Command::new(env!("CARGO_BIN_EXE_teikit"))
-        .args(["validate", "--format", "short", "--schema"])
+        .args([
+            "validate", "--checks", "rng", "--format", "short", "--schema",
+        ])
         .arg(&schema)
         .args(&files)
         .output()
@@ -311,4 +320,92 @@ fn messages_rank_suggest_and_point_at_definitions() {
             }
         }
     }
+}
+
+fn founding_edition() -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("editions/112971-khrushchev-to-tito-1954-09-23.xml");
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// `<?xml-model?>` is honoured by schematypens; bundled schemas resolve by name or URL; a
+/// missing or remote schema is exit 2 with how to supply it; no declaration means the bundled
+/// edition schema, and the output says so.
+#[test]
+fn xml_model_and_bundled_schemas() {
+    let f = Fixture::new();
+    let rng = "http://relaxng.org/ns/structure/1.0";
+    f.write(
+        "declared.xml",
+        &format!("<?xml-model href=\"letter.rng\" schematypens=\"{rng}\"?>\n{VALID}"),
+    );
+    f.write(
+        "declared-invalid.xml",
+        &format!("<?xml-model href=\"letter.rng\" schematypens=\"{rng}\"?>\n{INVALID}"),
+    );
+    f.write(
+        "missing-schema.xml",
+        &format!("<?xml-model href=\"nowhere/x.rng\" schematypens=\"{rng}\"?>\n{VALID}"),
+    );
+    f.write(
+        "remote-schema.xml",
+        &format!(
+            "<?xml-model href=\"https://example.org/tei_all.rng\" schematypens=\"{rng}\"?>\n{VALID}"
+        ),
+    );
+    let edition = founding_edition();
+    assert!(edition.contains("https://teikit.org/schemas/teikit-edition.rnc"));
+    assert!(edition.contains("https://teikit.org/schemas/teikit-edition.sch"));
+    f.write("edition.xml", &edition);
+    f.write(
+        "bare-edition.xml",
+        &edition.replace("<?xml-model", "<?not-a-model"),
+    );
+    // A name in the text without @ref breaks a rule of teikit-edition.sch.
+    let body = edition.find("<body").unwrap_or(0);
+    let unlinked = format!(
+        "{}{}",
+        &edition[..body],
+        edition[body..].replacen("<persName ref=", "<persName type=", 1)
+    );
+    f.write("unlinked.xml", &unlinked);
+
+    assert_eq!(f.run(&["validate", "declared.xml"]).0, 0);
+    assert_eq!(f.run(&["validate", "declared-invalid.xml"]).0, 1);
+    let (code, _, err) = f.run(&["validate", "missing-schema.xml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not found") && err.contains("--schema"),
+        "{err}"
+    );
+    let (code, _, err) = f.run(&["validate", "remote-schema.xml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not fetched") && err.contains("--schema"),
+        "{err}"
+    );
+    let (code, out, err) = f.run(&["validate", "--format", "short", "edition.xml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "");
+    let (code, out, _) = f.run(&["validate", "--format", "short", "bare-edition.xml"]);
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("default_schema_note", out);
+    let (code, out, _) = f.run(&["validate", "--format", "short", "unlinked.xml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("has no @ref"), "{out}");
+    // --checks rng leaves the rules out; a bundled schema by name with --schema.
+    assert_eq!(f.run(&["validate", "--checks", "rng", "unlinked.xml"]).0, 0);
+    assert_eq!(
+        f.run(&["validate", "--schema", "teikit-edition.sch", "unlinked.xml"])
+            .0,
+        1
+    );
+    assert_eq!(
+        f.run(&["validate", "--schema", "teikit-edition.rnc", "unlinked.xml"])
+            .0,
+        0
+    );
+    let (code, out, _) = f.run(&["schema", "list"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("schema_list", out);
 }
