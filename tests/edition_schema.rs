@@ -120,9 +120,7 @@ impl Gen<'_> {
                     a
                 } else if deep && self.schema.arena.nullable(b) {
                     b
-                } else if deep && self.schema.arena.get(a) == Pat::Text {
-                    a
-                } else if self.next(2) == 0 {
+                } else if (deep && self.schema.arena.get(a) == Pat::Text) || self.next(2) == 0 {
                     a
                 } else {
                     b

@@ -440,7 +440,10 @@ fn prolog(path: &Path) -> Result<String, String> {
 
 /// The schemas a document declares, resolved (roles by `schematypens`), or why one cannot be
 /// found. Unsupported schema languages give a warning.
-fn declared(path: &Path, text: &str) -> Result<(Vec<(Source, Role)>, Vec<Diagnostic>), String> {
+/// The schemas a document uses (with roles) and notes about its declarations.
+type Declared = (Vec<(Source, Role)>, Vec<Diagnostic>);
+
+fn declared(path: &Path, text: &str) -> Result<Declared, String> {
     let mut uses = Vec::new();
     let mut notes = Vec::new();
     let decls = xml_models(text);
