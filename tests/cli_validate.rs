@@ -409,3 +409,65 @@ fn xml_model_and_bundled_schemas() {
     assert_eq!(code, 0);
     insta::assert_snapshot!("schema_list", out);
 }
+
+/// The compiled-schema cache: an entry is written on first use, used afterwards, and a corrupt
+/// or stale entry is ignored and rebuilt (never an error).
+#[test]
+fn compiled_schema_cache() {
+    let f = Fixture::new();
+    let cache = f.dir.path().join("cache");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_teikit"))
+            .args(args)
+            .current_dir(f.dir.path())
+            .env("TEIKIT_CACHE_DIR", &cache)
+            .output();
+        let Ok(out) = out else {
+            panic!("cannot run teikit")
+        };
+        out.status.code().unwrap_or(-1)
+    };
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(&cache)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        run(&["validate", "--schema", "letter.rng", "invalid.xml"]),
+        1
+    );
+    let written = entries();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert_eq!(
+        run(&["validate", "--schema", "letter.rng", "invalid.xml"]),
+        1
+    );
+    assert_eq!(run(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
+    // A corrupt entry is ignored and rebuilt.
+    for e in &written {
+        std::fs::write(e, b"{not json").ok();
+    }
+    assert_eq!(
+        run(&["validate", "--schema", "letter.rng", "invalid.xml"]),
+        1
+    );
+    assert_eq!(run(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
+    let rebuilt = std::fs::read_to_string(&written[0]).unwrap_or_default();
+    assert!(rebuilt.starts_with('{') && rebuilt.contains("teikit-compiled-schema"));
+    // A changed schema is not served from the old entry: the date becomes optional text.
+    f.write(
+        "letter.rng",
+        &SCHEMA.replace("<data type=\"date\"/>", "<text/>"),
+    );
+    assert_eq!(run(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
+    let (code, out, _) = f.run(&[
+        "validate",
+        "--schema",
+        "letter.rng",
+        "--format",
+        "short",
+        "invalid.xml",
+    ]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("\"date\" is invalid"), "{out}");
+}

@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 
 mod bundled;
+mod cache;
 mod convert;
 mod export;
 pub mod io;

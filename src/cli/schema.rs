@@ -134,8 +134,19 @@ pub fn load_bundled(b: &super::bundled::Bundled) -> Result<Schema, LoadFailure> 
         .map_err(|e| fail(vec![e.to_short()]))
 }
 
-/// Loads and compiles a schema (`.rng`, or `.rnc` in compact syntax).
+/// Loads and compiles a schema (`.rng`, or `.rnc` in compact syntax), through the
+/// compiled-schema cache ([`super::cache`]).
 pub fn load_schema(path: &Path) -> Result<Schema, LoadFailure> {
+    if let Some(s) = super::cache::get(path) {
+        return Ok(s);
+    }
+    let s = load_schema_uncached(path)?;
+    super::cache::put(path, &s);
+    Ok(s)
+}
+
+/// Loads and compiles a schema without the cache.
+pub fn load_schema_uncached(path: &Path) -> Result<Schema, LoadFailure> {
     let xml = schema_xml(path)?;
     schema::compile_rng(&xml, path, &mut CliResolver).map_err(|e| LoadFailure {
         code: if e.diagnostic.code == "schema/not-found" && e.path.as_deref() == Some(path) {
@@ -162,7 +173,7 @@ pub fn run(args: SchemaArgs) -> i32 {
                 }
             }
         }
-        SchemaCommand::Check { schema } => match load_schema(&schema) {
+        SchemaCommand::Check { schema } => match load_schema_uncached(&schema) {
             Ok(_) => exit::OK,
             Err(f) => {
                 for m in f.messages {
