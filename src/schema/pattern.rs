@@ -40,7 +40,14 @@ impl Hasher for FastHasher {
         self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(SEED);
     }
     fn finish(&self) -> u64 {
-        self.0
+        // Final mix (from MurmurHash3's fmix64): the multiply above leaves the low bits, which
+        // pick the bucket, depending only on the low bits of the input; without this, string
+        // keys (names looked up per element) collide in long probe sequences.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
     }
 }
 
