@@ -1166,9 +1166,12 @@ impl Validator {
                             q = self.a.after(c, p);
                         }
                     }
+                    let att_ids: Vec<u32> = attrs
+                        .iter()
+                        .map(|att| self.name_id(&att.ns, &att.local))
+                        .collect();
                     if !self.id_types.is_empty() {
-                        for att in &attrs {
-                            let an = self.name_id(&att.ns, &att.local);
+                        for (att, &an) in attrs.iter().zip(&att_ids) {
                             match self.id_types.get(&(name, an)) {
                                 Some(IdType::Id) => {
                                     let v = att.value.trim_matches([' ', '\t', '\n', '\r']);
@@ -1200,8 +1203,7 @@ impl Validator {
                             }
                         }
                     }
-                    for att in &attrs {
-                        let an = self.name_id(&att.ns, &att.local);
+                    for (att, &an) in attrs.iter().zip(&att_ids) {
                         let r = self.att(q, an, &att.value, true);
                         if r == NOT_ALLOWED {
                             let named = self.att(q, an, &att.value, false);
