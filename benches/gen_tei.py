@@ -53,7 +53,7 @@ unit = """      <div type="letter" xml:id="d{i}" n="{i}">
 out = [head]
 total = len(head) + len(tail)
 i = 0
-while total < size:
+while total < size or i < 1:  # at least one letter, however small SIZE
     u = unit.format(i=i, j=max(i - 1, 0), m=i % 50, d=i % 28 + 1)
     out.append(u)
     total += len(u.encode("utf-8"))

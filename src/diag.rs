@@ -33,7 +33,19 @@ impl fmt::Display for Severity {
 }
 
 /// A byte range `[start, end)` into one source text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
@@ -65,6 +77,17 @@ pub struct Diagnostic {
     pub message: String,
     pub expected: Vec<String>,
     pub hints: Vec<String>,
+    /// Secondary locations in other sources (a schema definition that rejected the input).
+    pub related: Vec<Related>,
+}
+
+/// A secondary location of a finding, in another source identified by `source` (a path as the
+/// caller knows it), with a label saying what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub source: String,
+    pub span: Span,
+    pub label: String,
 }
 
 impl Diagnostic {
@@ -76,6 +99,7 @@ impl Diagnostic {
             message: message.into(),
             expected: Vec::new(),
             hints: Vec::new(),
+            related: Vec::new(),
         }
     }
 
@@ -103,6 +127,11 @@ impl Diagnostic {
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
+        self
+    }
+
+    pub fn with_related(mut self, related: Related) -> Self {
+        self.related.push(related);
         self
     }
 }

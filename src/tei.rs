@@ -13,6 +13,13 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesPI, BytesStart, BytesText, Eve
 pub const TEI_NS: &str = "http://www.tei-c.org/ns/1.0";
 /// The RELAX NG namespace, used in `<?xml-model?>` `schematypens`.
 pub const RELAXNG_NS: &str = "http://relaxng.org/ns/structure/1.0";
+/// The ISO Schematron namespace, used in `<?xml-model?>` `schematypens`.
+pub const SCHEMATRON_NS: &str = "http://purl.oclc.org/dsdl/schematron";
+/// The URL naming teikit's bundled edition grammar (`schemas/teikit-edition.rnc`); teikit
+/// resolves it to its bundled copy and never fetches it.
+pub const EDITION_RNC_URL: &str = "https://teikit.org/schemas/teikit-edition.rnc";
+/// The URL naming teikit's bundled edition rules (`schemas/teikit-edition.sch`).
+pub const EDITION_SCH_URL: &str = "https://teikit.org/schemas/teikit-edition.sch";
 /// Where the TEI Consortium publishes `tei_all` in RELAX NG.
 pub const TEI_ALL_URL: &str =
     "https://www.tei-c.org/release/xml/tei/custom/schema/relaxng/tei_all.rng";
@@ -229,6 +236,18 @@ pub fn xml_model_rng(href: &str) -> ProcessingInstruction {
             "href=\"{}\" type=\"application/xml\" schematypens=\"{}\"",
             escape_attr(href),
             RELAXNG_NS
+        ),
+    }
+}
+
+/// `<?xml-model?>` associating an ISO Schematron schema.
+pub fn xml_model_sch(href: &str) -> ProcessingInstruction {
+    ProcessingInstruction {
+        target: "xml-model".to_string(),
+        content: format!(
+            "href=\"{}\" type=\"application/xml\" schematypens=\"{}\"",
+            escape_attr(href),
+            SCHEMATRON_NS
         ),
     }
 }

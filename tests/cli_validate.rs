@@ -78,7 +78,14 @@ fn exit_codes() {
     assert_eq!(v(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
     assert_eq!(v(&["validate", "--schema", "letter.rng", "invalid.xml"]), 1);
     assert_eq!(v(&["validate", "--schema", "letter.rng", "broken.xml"]), 1);
-    assert_eq!(v(&["validate", "valid.xml"]), 0, "well-formedness only");
+    // No <?xml-model?> and no --schema: the bundled edition schema applies, which a <letter>
+    // does not match.
+    assert_eq!(v(&["validate", "valid.xml"]), 1, "bundled edition schema");
+    assert_eq!(
+        v(&["validate", "--checks", "integrity", "valid.xml"]),
+        0,
+        "well-formedness only"
+    );
     assert_eq!(v(&["validate", "broken.xml"]), 1);
     assert_eq!(v(&["validate", "--schema", "missing.rng", "valid.xml"]), 2);
     assert_eq!(v(&["validate", "--schema", "letter.rng", "missing.xml"]), 2);
@@ -243,7 +250,9 @@ fn positions_agree_with_jing() {
         return;
     };
     let Ok(o) = Command::new(env!("CARGO_BIN_EXE_teikit"))
-        .args(["validate", "--format", "short", "--schema"])
+        .args([
+            "validate", "--checks", "rng", "--format", "short", "--schema",
+        ])
         .arg(&schema)
         .args(&files)
         .output()
@@ -253,4 +262,212 @@ fn positions_agree_with_jing() {
     let (jp, op) = (positions(&j.stdout), positions(&o.stdout));
     assert!(!jp.is_empty());
     assert_eq!(op, jp);
+}
+
+const NAMES_RNC: &str = r#"default namespace = "http://www.tei-c.org/ns/1.0"
+start = element p { attribute type { "main" | "sub" | "alt" | "desc" | "short" | "long" | "full" | "part" | "none" }?, attribute xml:id { xsd:ID }?, (text | phrase)* }
+phrase = element persName { text } | element placeName { text } | element orgName { text }
+  | element date { attribute when { xsd:date }, text } | element name { text }
+  | element rs { text } | element hi { text } | element foreign { text } | element term { text }
+  | element list { element item { text }+ }
+"#;
+
+const NAMES_DOC: &str = r#"<p xmlns="http://www.tei-c.org/ns/1.0" tpye="main">Dear <persname>Tito</persname>,
+on <date when="1954-09-32">23 Sept</date> in <placeName>Moscow</placeName>.
+<list>
+</list>
+</p>
+"#;
+
+/// Messages name what was found, rank what was expected (at most 6 names, then "N more"),
+/// suggest a near name, and in human format point at the rejecting definition (of an XML
+/// schema; definitions in compact syntax are not pointed at).
+#[test]
+fn messages_rank_suggest_and_point_at_definitions() {
+    let f = Fixture::new();
+    f.write("names.rnc", NAMES_RNC);
+    let (code, _, err) = f.run(&[
+        "schema",
+        "convert",
+        "names.rnc",
+        "--to",
+        "rng",
+        "-o",
+        "names.rng",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    f.write("names.xml", NAMES_DOC);
+    for (format, name) in [
+        ("short", "messages_short"),
+        ("human", "messages_human"),
+        ("json", "messages_json"),
+    ] {
+        let (code, out, _) = f.run(&[
+            "validate",
+            "--schema",
+            "names.rng",
+            "--format",
+            format,
+            "names.xml",
+        ]);
+        assert_eq!(code, 1);
+        insta::assert_snapshot!(name, out);
+        if format == "json" {
+            for l in out.lines() {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
+                let n = v["expected"].as_array().map_or(0, Vec::len);
+                assert!(n <= 8, "{l}");
+            }
+        }
+    }
+}
+
+fn founding_edition() -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("editions/112971-khrushchev-to-tito-1954-09-23.xml");
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// `<?xml-model?>` is honoured by schematypens; bundled schemas resolve by name or URL; a
+/// missing or remote schema is exit 2 with how to supply it; no declaration means the bundled
+/// edition schema, and the output says so.
+#[test]
+fn xml_model_and_bundled_schemas() {
+    let f = Fixture::new();
+    let rng = "http://relaxng.org/ns/structure/1.0";
+    f.write(
+        "declared.xml",
+        &format!("<?xml-model href=\"letter.rng\" schematypens=\"{rng}\"?>\n{VALID}"),
+    );
+    f.write(
+        "declared-invalid.xml",
+        &format!("<?xml-model href=\"letter.rng\" schematypens=\"{rng}\"?>\n{INVALID}"),
+    );
+    f.write(
+        "missing-schema.xml",
+        &format!("<?xml-model href=\"nowhere/x.rng\" schematypens=\"{rng}\"?>\n{VALID}"),
+    );
+    f.write(
+        "remote-schema.xml",
+        &format!(
+            "<?xml-model href=\"https://example.org/tei_all.rng\" schematypens=\"{rng}\"?>\n{VALID}"
+        ),
+    );
+    let edition = founding_edition();
+    assert!(edition.contains("https://teikit.org/schemas/teikit-edition.rnc"));
+    assert!(edition.contains("https://teikit.org/schemas/teikit-edition.sch"));
+    f.write("edition.xml", &edition);
+    f.write(
+        "bare-edition.xml",
+        &edition.replace("<?xml-model", "<?not-a-model"),
+    );
+    // A name in the text without @ref breaks a rule of teikit-edition.sch.
+    let body = edition.find("<body").unwrap_or(0);
+    let unlinked = format!(
+        "{}{}",
+        &edition[..body],
+        edition[body..].replacen("<persName ref=", "<persName type=", 1)
+    );
+    f.write("unlinked.xml", &unlinked);
+
+    assert_eq!(f.run(&["validate", "declared.xml"]).0, 0);
+    assert_eq!(f.run(&["validate", "declared-invalid.xml"]).0, 1);
+    let (code, _, err) = f.run(&["validate", "missing-schema.xml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not found") && err.contains("--schema"),
+        "{err}"
+    );
+    let (code, _, err) = f.run(&["validate", "remote-schema.xml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not fetched") && err.contains("--schema"),
+        "{err}"
+    );
+    let (code, out, err) = f.run(&["validate", "--format", "short", "edition.xml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "");
+    let (code, out, _) = f.run(&["validate", "--format", "short", "bare-edition.xml"]);
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!("default_schema_note", out);
+    let (code, out, _) = f.run(&["validate", "--format", "short", "unlinked.xml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("has no @ref"), "{out}");
+    // --checks rng leaves the rules out; a bundled schema by name with --schema.
+    assert_eq!(f.run(&["validate", "--checks", "rng", "unlinked.xml"]).0, 0);
+    assert_eq!(
+        f.run(&["validate", "--schema", "teikit-edition.sch", "unlinked.xml"])
+            .0,
+        1
+    );
+    assert_eq!(
+        f.run(&["validate", "--schema", "teikit-edition.rnc", "unlinked.xml"])
+            .0,
+        0
+    );
+    let (code, out, _) = f.run(&["schema", "list"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("schema_list", out);
+}
+
+/// The compiled-schema cache: an entry is written on first use, used afterwards, and a corrupt
+/// or stale entry is ignored and rebuilt (never an error).
+#[test]
+fn compiled_schema_cache() {
+    let f = Fixture::new();
+    let cache = f.dir.path().join("cache");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_teikit"))
+            .args(args)
+            .current_dir(f.dir.path())
+            .env("TEIKIT_CACHE_DIR", &cache)
+            .output();
+        let Ok(out) = out else {
+            panic!("cannot run teikit")
+        };
+        out.status.code().unwrap_or(-1)
+    };
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(&cache)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        run(&["validate", "--schema", "letter.rng", "invalid.xml"]),
+        1
+    );
+    let written = entries();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert_eq!(
+        run(&["validate", "--schema", "letter.rng", "invalid.xml"]),
+        1
+    );
+    assert_eq!(run(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
+    // A corrupt entry is ignored and rebuilt.
+    for e in &written {
+        std::fs::write(e, b"{not json").ok();
+    }
+    assert_eq!(
+        run(&["validate", "--schema", "letter.rng", "invalid.xml"]),
+        1
+    );
+    assert_eq!(run(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
+    let rebuilt = std::fs::read_to_string(&written[0]).unwrap_or_default();
+    assert!(rebuilt.starts_with('{') && rebuilt.contains("teikit-compiled-schema"));
+    // A changed schema is not served from the old entry: the date becomes optional text.
+    f.write(
+        "letter.rng",
+        &SCHEMA.replace("<data type=\"date\"/>", "<text/>"),
+    );
+    assert_eq!(run(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
+    let (code, out, _) = f.run(&[
+        "validate",
+        "--schema",
+        "letter.rng",
+        "--format",
+        "short",
+        "invalid.xml",
+    ]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("\"date\" is invalid"), "{out}");
 }

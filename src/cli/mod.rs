@@ -6,6 +6,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod bundled;
+mod cache;
 mod convert;
 mod export;
 pub mod io;

@@ -1,4 +1,5 @@
-//! `teikit schema check SCHEMA` and `teikit schema convert SCHEMA --to rng [-o OUT]`, plus the
+//! `teikit schema check SCHEMA`, `teikit schema convert SCHEMA --to rng [-o OUT]` and
+//! `teikit schema list` (the bundled schemas of [`super::bundled`]), plus the
 //! schema loading shared with `teikit validate` (`.rng` XML syntax; `.rnc` compact syntax goes
 //! through [`compact_to_rng`], the one place that links the compact-syntax parser).
 //!
@@ -24,6 +25,8 @@ pub enum SchemaCommand {
         /// The schema file.
         schema: PathBuf,
     },
+    /// List the schemas bundled into teikit (usable by name with --schema and in <?xml-model?>).
+    List,
     /// Convert a schema to another syntax.
     Convert {
         /// The schema file.
@@ -113,8 +116,37 @@ pub fn schema_xml(path: &Path) -> Result<String, LoadFailure> {
     Ok(text)
 }
 
-/// Loads and compiles a schema (`.rng`, or `.rnc` in compact syntax).
+/// Compiles a bundled schema from its compact-syntax text (`name` stands for its path; it
+/// includes no other file).
+pub fn load_bundled(b: &super::bundled::Bundled) -> Result<Schema, LoadFailure> {
+    let fail = |messages: Vec<String>| LoadFailure {
+        code: exit::SCHEMA,
+        messages,
+    };
+    let xml = compact_to_rng(b.text, b.name).map_err(|ds| {
+        fail(
+            ds.iter()
+                .map(|d| format!("{}: {}", b.name, d.message))
+                .collect(),
+        )
+    })?;
+    schema::compile_rng(&xml, Path::new(b.name), &mut CliResolver)
+        .map_err(|e| fail(vec![e.to_short()]))
+}
+
+/// Loads and compiles a schema (`.rng`, or `.rnc` in compact syntax), through the
+/// compiled-schema cache ([`super::cache`]).
 pub fn load_schema(path: &Path) -> Result<Schema, LoadFailure> {
+    if let Some(s) = super::cache::get(path) {
+        return Ok(s);
+    }
+    let s = load_schema_uncached(path)?;
+    super::cache::put(path, &s);
+    Ok(s)
+}
+
+/// Loads and compiles a schema without the cache.
+pub fn load_schema_uncached(path: &Path) -> Result<Schema, LoadFailure> {
     let xml = schema_xml(path)?;
     schema::compile_rng(&xml, path, &mut CliResolver).map_err(|e| LoadFailure {
         code: if e.diagnostic.code == "schema/not-found" && e.path.as_deref() == Some(path) {
@@ -128,7 +160,20 @@ pub fn load_schema(path: &Path) -> Result<Schema, LoadFailure> {
 
 pub fn run(args: SchemaArgs) -> i32 {
     match args.command {
-        SchemaCommand::Check { schema } => match load_schema(&schema) {
+        SchemaCommand::List => {
+            let mut out = String::new();
+            for b in super::bundled::ALL {
+                out.push_str(&format!("{}\t{}\t{}\n", b.name, b.url, b.description));
+            }
+            match io::emit(None, out.as_bytes()) {
+                Ok(()) => exit::OK,
+                Err(m) => {
+                    eprintln!("{m}");
+                    exit::USAGE
+                }
+            }
+        }
+        SchemaCommand::Check { schema } => match load_schema_uncached(&schema) {
             Ok(_) => exit::OK,
             Err(f) => {
                 for m in f.messages {

@@ -1,18 +1,30 @@
-//! `teikit validate [--schema PATH]... [--checks rng,integrity] [--format human|short|json] PATH...`:
-//! well-formedness of every document, RELAX NG validity against each `.rng`/`.rnc` schema
-//! (compiled once per run, however many files), and edition integrity (`integrity`: ids,
-//! pointers, dates, register; pointer attributes typed by the schemas given, else TEI's list).
-//! Without `--checks`, every available check runs. Directories are walked for `*.xml` files in
-//! sorted order.
+//! `teikit validate [--schema PATH]... [--checks rng,schematron,integrity] [--phase P]
+//! [--date YYYY-MM-DD] [--format human|short|json] PATH...`: well-formedness of every document,
+//! RELAX NG validity against each `.rng`/`.rnc` grammar (compiled once per run, however many
+//! files), ISO Schematron (`.sch` files and the rules embedded in RELAX NG schemas, via
+//! `crate::schematron`) and edition integrity (`crate::integrity`: ids, pointers, dates,
+//! register; pointer attributes typed by the grammars in use, else TEI's list). Without
+//! `--checks`, every check runs. Directories are walked for `*.xml` files in sorted order.
+//!
+//! Schemas: the `--schema` arguments (a bundled schema's name works when no such file exists),
+//! else each document's `<?xml-model?>` declarations by `schematypens` (W3C "Associating Schemas
+//! with XML documents" 1.0 §2; local paths resolved against the document, a bundled schema's
+//! name or URL resolved to the bundled copy, other URLs never fetched: exit 2 with how to supply
+//! the schema), else the bundled edition schema and rules, which an `info` finding says.
 //!
 //! The report is the output (stdout); exit codes per DEVELOPERS.md: 0 all valid, 1 a document
 //! invalid or not well-formed, 2 usage/I/O/schema not found, 3 schema incorrect; highest wins.
+//! It must not hold validation logic (that is `crate::validate` and `crate::schematron`).
 
 use std::path::{Path, PathBuf};
 
 use super::{exit, io};
-use crate::diag::{Diagnostic, LineIndex, Report, Severity, format_short};
+use annotate_snippets::{AnnotationKind, Element, Group, Level, Renderer, Snippet};
+
+use super::bundled;
+use crate::diag::{Diagnostic, LineIndex, Report, Severity, Span, format_short};
 use crate::integrity::{self, attrs::AttrKinds};
+use crate::schematron::{self, CheckOptions};
 use crate::validate::Validator;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -24,12 +36,20 @@ pub enum Format {
 
 #[derive(clap::Args, Debug)]
 pub struct ValidateArgs {
-    /// A schema (`.rng` or `.rnc`); repeat for several.
+    /// A schema: `.rng`/`.rnc` grammar or `.sch` rules (or a bundled schema's name, see
+    /// `teikit schema list`); repeat for several. Without it, each document's `<?xml-model?>`.
     #[arg(long = "schema", value_name = "PATH")]
     pub schemas: Vec<PathBuf>,
-    /// Checks to run (comma-separated): rng, integrity (default: all available).
+    /// Checks to run (comma-separated): rng, schematron, integrity (default: all available).
     #[arg(long = "checks", value_delimiter = ',')]
     pub checks: Vec<String>,
+    /// Schematron phase to run (default: each schema's defaultPhase, else #ALL).
+    #[arg(long = "phase", value_name = "PHASE")]
+    pub phase: Option<String>,
+    /// The date Schematron's `current-date()` returns, YYYY-MM-DD (default: SOURCE_DATE_EPOCH,
+    /// else today).
+    #[arg(long = "date", value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
     /// Output format.
     #[arg(long = "format", value_enum, default_value = "human")]
     pub format: Format,
@@ -167,38 +187,115 @@ fn merge_integrity(mut report: Report, found: Report) -> Report {
     report
 }
 
-fn render_human(f: &FileResult, out: &mut String) {
-    let index = LineIndex::new(&f.text);
-    for d in &f.report.diagnostics {
-        out.push_str(&format_short(&f.name, &f.text, &index, d));
-        out.push('\n');
-        if let Some(span) = d.span {
-            let (line, col) = index.line_col(&f.text, span.start);
-            let src = index.line_text(&f.text, line);
-            let shown: String = src.chars().take(160).collect();
-            out.push_str(&format!("  {line:>5} | {shown}\n"));
-            out.push_str(&format!(
-                "        | {}^\n",
-                " ".repeat(col.saturating_sub(1).min(160))
-            ));
+/// The lines of `text` around a byte span: (text of those lines, 1-based first line, the span
+/// relative to that text), so that a snippet renders one or two lines, not a whole file.
+fn excerpt(text: &str, index: &LineIndex, span: Span) -> (String, usize, std::ops::Range<usize>) {
+    let start = span.start.min(text.len());
+    let (line, _) = index.line_col(text, start);
+    let (end_line, _) = index.line_col(text, span.end.min(text.len()));
+    let end_line = end_line.min(line + 2);
+    let line_start = text
+        .get(..start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let begin = start - line_start;
+    let mut lines = Vec::new();
+    for l in line..=end_line {
+        let t: String = index.line_text(text, l).to_string();
+        lines.push(t);
+    }
+    let joined = lines.join("\n");
+    let end = (begin + span.end.saturating_sub(span.start)).min(joined.len());
+    let fix = |mut i: usize| {
+        while i > 0 && !joined.is_char_boundary(i) {
+            i -= 1;
         }
-        for h in &d.hints {
-            out.push_str(&format!("        = hint: {h}\n"));
-        }
-        out.push_str(&format!("        = code: {}\n", d.code));
+        i
+    };
+    let (b, e) = (fix(begin.min(joined.len())), fix(end));
+    (joined.clone(), line, b..e.max(b))
+}
+
+fn level(s: Severity) -> Level<'static> {
+    match s {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
     }
 }
 
-fn json_diag(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::Value {
+/// `--format human`: each finding as an annotated source snippet (annotate-snippets), with
+/// what was expected, hints, and the rejecting schema definition as a secondary snippet.
+fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
+    let index = LineIndex::new(&f.text);
+    let renderer = Renderer::plain();
+    for d in &f.report.diagnostics {
+        let mut notes: Vec<String> = Vec::new();
+        if !d.expected.is_empty() {
+            notes.push(format!("expected {}", d.expected.join(", ")));
+        }
+        notes.extend(d.hints.iter().cloned());
+        let mut elements: Vec<Element<'_>> = Vec::new();
+        if let Some(span) = d.span.filter(|_| !f.text.is_empty()) {
+            let (src, first, range) = excerpt(&f.text, &index, span);
+            elements.push(
+                Snippet::source(src)
+                    .line_start(first)
+                    .path(f.name.clone())
+                    .fold(false)
+                    .annotation(AnnotationKind::Primary.span(range).label(""))
+                    .into(),
+            );
+        }
+        for r in &d.related {
+            let Some(text) = sources.get(&r.source) else {
+                continue;
+            };
+            let sindex = LineIndex::new(text);
+            let (src, first, _) = excerpt(text, &sindex, Span::new(r.span.start, r.span.start));
+            // The whole definition line, without its indentation.
+            let first_line = src.lines().next().unwrap_or("");
+            let indent = first_line.len() - first_line.trim_start().len();
+            elements.push(
+                Snippet::source(src.clone())
+                    .line_start(first)
+                    .path(r.source.clone())
+                    .fold(false)
+                    .annotation(
+                        AnnotationKind::Context
+                            .span(indent..first_line.len())
+                            .label(r.label.clone()),
+                    )
+                    .into(),
+            );
+        }
+        for n in notes {
+            elements.push(Level::NOTE.message(n).into());
+        }
+        let title = level(d.severity)
+            .primary_title(d.message.clone())
+            .id(d.code.clone());
+        let group = Group::with_title(title).elements(elements);
+        out.push_str(&renderer.render(&[group]));
+        out.push_str("\n\n");
+    }
+}
+
+/// Schema texts by path as diagnostics name them (for secondary snippets).
+type SchemaTexts = std::collections::HashMap<String, String>;
+
+/// `--format json`: one JSON object per line per finding (JSON Lines).
+fn json_line(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::Value {
     let (line, col) = d
         .span
         .map(|s| index.line_col(&f.text, s.start))
         .unwrap_or((1, 1));
     serde_json::json!({
-        "severity": d.severity.as_str(),
-        "code": d.code,
+        "file": f.name,
         "line": line,
         "column": col,
+        "code": d.code,
+        "severity": d.severity.as_str(),
         "message": d.message,
         "expected": d.expected,
         "hints": d.hints,
@@ -210,19 +307,305 @@ enum Outcome {
     Unreadable(String),
 }
 
-/// Reads, decodes and validates one file against every schema (well-formedness only when
-/// there is none).
+/// Which checks run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Checks {
+    rng: bool,
+    schematron: bool,
+    integrity: bool,
+}
+
+/// Where a schema comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    File(PathBuf),
+    Bundled(&'static str),
+}
+
+/// What a document uses a schema for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Role {
+    Grammar,
+    Rules,
+}
+
+/// A loaded schema: its grammar (RELAX NG) and its rules (Schematron, own or embedded).
+struct Loaded {
+    grammar: Option<crate::schema::Schema>,
+    rules: Option<schematron::Schema>,
+}
+
+/// One document and the schemas it is checked against.
+struct Plan {
+    path: PathBuf,
+    /// Stdin, read while planning (it cannot be read twice).
+    stdin: Option<Vec<u8>>,
+    uses: Vec<(usize, Role)>,
+    notes: Vec<Diagnostic>,
+}
+
+fn is_schematron_path(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "sch")
+}
+
+fn load(src: &Source, checks: Checks) -> Result<Loaded, super::schema::LoadFailure> {
+    use super::schema::LoadFailure;
+    let fail = |code: i32, m: String| LoadFailure {
+        code,
+        messages: vec![m],
+    };
+    let sch_err = |e: schematron::LoadError| match e {
+        schematron::LoadError::Io(m) => fail(exit::USAGE, m),
+        schematron::LoadError::Schema(m) => fail(exit::SCHEMA, m),
+    };
+    match src {
+        Source::Bundled(name) => {
+            let Some(b) = bundled::lookup(name) else {
+                return Err(fail(exit::USAGE, format!("{name}: no such bundled schema")));
+            };
+            if b.schematypens == bundled::NS_SCHEMATRON {
+                let rules = if checks.schematron {
+                    Some(schematron::from_sch_xml(b.text, b.name).map_err(sch_err)?)
+                } else {
+                    None
+                };
+                return Ok(Loaded {
+                    grammar: None,
+                    rules,
+                });
+            }
+            let grammar = if checks.rng {
+                Some(super::schema::load_bundled(b)?)
+            } else {
+                None
+            };
+            Ok(Loaded {
+                grammar,
+                rules: None,
+            })
+        }
+        Source::File(path) if is_schematron_path(path) => {
+            if !path.is_file() {
+                return Err(fail(
+                    exit::USAGE,
+                    format!("{}: schema not found", path.display()),
+                ));
+            }
+            let rules = if checks.schematron {
+                Some(schematron::load_schematron_file(path).map_err(sch_err)?)
+            } else {
+                None
+            };
+            Ok(Loaded {
+                grammar: None,
+                rules,
+            })
+        }
+        Source::File(path) => {
+            let grammar = if checks.rng {
+                Some(super::schema::load_schema(path)?)
+            } else {
+                None
+            };
+            let mut rules = None;
+            if checks.schematron {
+                let xml = super::schema::schema_xml(path)?;
+                if xml.contains(bundled::NS_SCHEMATRON) {
+                    let name = path.display().to_string();
+                    rules = Some(schematron::from_rng_xml(&xml, &name).map_err(sch_err)?);
+                }
+            }
+            Ok(Loaded { grammar, rules })
+        }
+    }
+}
+
+/// A `--schema` argument: the file, or the bundled schema of that name when no file exists.
+fn source_of_arg(p: &Path) -> Source {
+    if !p.exists()
+        && let Some(b) = p.to_str().and_then(bundled::lookup)
+    {
+        return Source::Bundled(b.name);
+    }
+    Source::File(p.to_path_buf())
+}
+
+/// `<?xml-model?>` declarations before the root element: (href, schematypens).
+fn xml_models(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text.trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("<?") {
+            let Some(end) = r.find("?>") else { break };
+            let body = &r[..end];
+            let target_len = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
+            if &body[..target_len] == "xml-model" {
+                let attrs = pseudo_attributes(&body[target_len..]);
+                let get = |k: &str| {
+                    attrs
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                let href = get("href");
+                if !href.is_empty() {
+                    out.push((href, get("schematypens")));
+                }
+            }
+            rest = &r[end + 2..];
+        } else if let Some(r) = rest.strip_prefix("<!--") {
+            let Some(end) = r.find("-->") else { break };
+            rest = &r[end + 3..];
+        } else if rest.starts_with("<!DOCTYPE") {
+            let end = match (rest.find('['), rest.find('>')) {
+                (Some(i), Some(j)) if i < j => rest.find("]>").map(|k| k + 2),
+                (_, Some(j)) => Some(j + 1),
+                _ => None,
+            };
+            let Some(end) = end else { break };
+            rest = &rest[end..];
+        } else {
+            break;
+        }
+    }
+    out
+}
+
+/// `name="value"` pairs of a processing instruction (XML 1.0 pseudo-attributes).
+fn pseudo_attributes(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = s.trim_start();
+    while let Some(eq) = rest.find('=') {
+        let name = rest[..eq].trim().to_string();
+        let after = rest[eq + 1..].trim_start();
+        let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            break;
+        };
+        let body = &after[1..];
+        let Some(end) = body.find(q) else { break };
+        out.push((
+            name,
+            body[..end]
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        ));
+        rest = body[end + 1..].trim_start();
+    }
+    out
+}
+
+/// The start of a document, enough for its prolog.
+fn prolog(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let mut f =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+        }
+    }
+    buf.truncate(n);
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// The schemas a document declares, resolved (roles by `schematypens`), or why one cannot be
+/// found. Unsupported schema languages give a warning.
+/// The schemas a document uses (with roles) and notes about its declarations.
+type Declared = (Vec<(Source, Role)>, Vec<Diagnostic>);
+
+fn declared(path: &Path, text: &str) -> Result<Declared, String> {
+    let mut uses = Vec::new();
+    let mut notes = Vec::new();
+    let decls = xml_models(text);
+    if decls.is_empty() {
+        notes.push(Diagnostic::info(
+            "validate/default-schema",
+            format!(
+                "the document declares no schema (<?xml-model?>): checked against the bundled {} and {}",
+                bundled::EDITION_RNC.name,
+                bundled::EDITION_SCH.name
+            ),
+        ));
+        uses.push((Source::Bundled(bundled::EDITION_RNC.name), Role::Grammar));
+        uses.push((Source::Bundled(bundled::EDITION_SCH.name), Role::Rules));
+        return Ok((uses, notes));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    for (href, ns) in decls {
+        let lower = href.to_ascii_lowercase();
+        let roles: &[Role] = if ns == bundled::NS_RELAXNG
+            || (ns.is_empty() && (lower.ends_with(".rng") || lower.ends_with(".rnc")))
+        {
+            &[Role::Grammar, Role::Rules]
+        } else if ns == bundled::NS_SCHEMATRON || (ns.is_empty() && lower.ends_with(".sch")) {
+            &[Role::Rules]
+        } else {
+            notes.push(Diagnostic::warning(
+                "validate/xml-model-unsupported",
+                format!(
+                    "<?xml-model href=\"{href}\"?> is not used: schema language \"{ns}\" is not supported (RELAX NG and ISO Schematron are)"
+                ),
+            ));
+            continue;
+        };
+        let remote = href.starts_with("http://") || href.starts_with("https://");
+        let local = base.join(&href);
+        let src = if !remote && local.exists() {
+            Source::File(local)
+        } else if let Some(b) = bundled::lookup(&href) {
+            Source::Bundled(b.name)
+        } else if remote {
+            return Err(format!(
+                "{}: the declared schema {href} is not fetched (teikit does not use the network): download it and pass --schema PATH, or point <?xml-model href?> at a local copy",
+                path.display()
+            ));
+        } else {
+            return Err(format!(
+                "{}: the declared schema {} is not found: fix <?xml-model href?> or pass --schema PATH",
+                path.display(),
+                local.display()
+            ));
+        };
+        for r in roles {
+            uses.push((src.clone(), *r));
+        }
+    }
+    uses.sort();
+    uses.dedup();
+    Ok((uses, notes))
+}
+
+/// Reads, decodes and checks one file: RELAX NG (each grammar), then Schematron (each rule set)
+/// unless the document is not well-formed.
 /// `integrity`: the attribute kinds when integrity runs; `beside`: run it on its own thread
 /// beside RELAX NG (when there are fewer files than cores).
 fn check_file(
-    path: &Path,
-    validators: &mut [Validator],
+    plan: &Plan,
+    loaded: &[Loaded],
+    validators: &mut [Option<Validator>],
+    opts: &CheckOptions,
     integrity: Option<&AttrKinds>,
     beside: bool,
 ) -> Outcome {
-    let input = match io::read_input(path) {
-        Ok(i) => i,
-        Err(m) => return Outcome::Unreadable(m),
+    let input = match &plan.stdin {
+        Some(bytes) => io::Input {
+            name: "-".to_string(),
+            path: None,
+            bytes: bytes.clone(),
+        },
+        None => match io::read_input(&plan.path) {
+            Ok(i) => i,
+            Err(m) => return Outcome::Unreadable(m),
+        },
     };
     let text = match crate::xml::decode(&input.bytes) {
         Ok(t) => t,
@@ -236,35 +619,26 @@ fn check_file(
             });
         }
     };
-    // Beside RELAX NG, integrity reads the document with its lighter reader (RELAX NG's strict
-    // one checks well-formedness), on a second thread when cores are idle; its findings are
-    // dropped if the document is not well-formed (RELAX NG has reported that already).
-    let (mut report, found) = std::thread::scope(|scope| {
-        let with_rng = !validators.is_empty();
-        let mut spawned = None;
-        if let (Some(kinds), true, true) = (integrity, with_rng, beside) {
-            spawned = std::thread::Builder::new()
+    let path: &Path = if plan.stdin.is_some() {
+        Path::new("-")
+    } else {
+        &plan.path
+    };
+    // Integrity reads the document with its lighter reader (RELAX NG's strict one, or the
+    // well-formedness check, establishes well-formedness), on a second thread when cores are
+    // idle; its findings are dropped if the document is not well-formed.
+    std::thread::scope(|scope| {
+        let spawned = match (integrity, beside) {
+            (Some(kinds), true) => std::thread::Builder::new()
                 .spawn_scoped(scope, || integrity_of(path, &text, kinds, true))
-                .ok();
-        }
-        let mut report = Report::new();
-        if !with_rng {
-            if let Some(kinds) = integrity {
-                return (report, Some(integrity_of(path, &text, kinds, false)));
-            }
-            report = well_formed(&text);
-        }
-        for v in validators.iter_mut() {
-            let r = v.validate(&text);
-            let stop = r
-                .diagnostics
-                .iter()
-                .any(|d| d.code == crate::xml::CODE_NOT_WF);
-            report.extend(r);
-            if stop {
-                break;
-            }
-        }
+                .ok(),
+            _ => None,
+        };
+        let mut report = rng_and_rules(plan, loaded, validators, opts, &text, &input.name);
+        let not_wf = report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == crate::xml::CODE_NOT_WF);
         let found = match (spawned, integrity) {
             (Some(h), _) => Some(h.join().unwrap_or_else(|_| {
                 let mut r = Report::new();
@@ -274,45 +648,101 @@ fn check_file(
                 ));
                 r
             })),
-            (None, Some(kinds)) if with_rng => Some(integrity_of(path, &text, kinds, true)),
+            (None, Some(kinds)) if !not_wf => Some(integrity_of(path, &text, kinds, true)),
             _ => None,
         };
-        (report, found)
-    });
-    if let Some(found) = found
-        && !report
-            .diagnostics
-            .iter()
-            .any(|d| d.code == crate::xml::CODE_NOT_WF)
-    {
-        report = merge_integrity(report, found);
-    }
-    Outcome::Checked(FileResult {
-        name: input.name,
-        text,
-        report,
+        if let Some(found) = found
+            && !not_wf
+        {
+            report = merge_integrity(report, found);
+        }
+        Outcome::Checked(FileResult {
+            name: input.name.clone(),
+            text: text.clone(),
+            report,
+        })
     })
 }
 
-/// Checks every file, spread over the available cores (each worker has its own validators,
-/// built from the same compiled schemas); outcomes come back in the order of `files`.
+/// RELAX NG (each grammar), then Schematron (each rule set) unless the document is not
+/// well-formed; a plain well-formedness check when no grammar applies.
+fn rng_and_rules(
+    plan: &Plan,
+    loaded: &[Loaded],
+    validators: &mut [Option<Validator>],
+    opts: &CheckOptions,
+    text: &str,
+    name: &str,
+) -> Report {
+    let mut report = Report::new();
+    for n in &plan.notes {
+        report.push(n.clone());
+    }
+    let mut ran_grammar = false;
+    let mut not_wf = false;
+    for (i, role) in &plan.uses {
+        if *role != Role::Grammar {
+            continue;
+        }
+        let Some(schema) = loaded.get(*i).and_then(|l| l.grammar.as_ref()) else {
+            continue;
+        };
+        let Some(slot) = validators.get_mut(*i) else {
+            continue;
+        };
+        let v = slot.get_or_insert_with(|| Validator::new(schema));
+        let r = v.validate(text);
+        ran_grammar = true;
+        not_wf = r
+            .diagnostics
+            .iter()
+            .any(|d| d.code == crate::xml::CODE_NOT_WF);
+        report.extend(r);
+        if not_wf {
+            break;
+        }
+    }
+    if !ran_grammar {
+        let r = well_formed(text);
+        not_wf = r.has_errors();
+        report.extend(r);
+    }
+    if !not_wf {
+        for (i, role) in &plan.uses {
+            if *role != Role::Rules {
+                continue;
+            }
+            if let Some(rules) = loaded.get(*i).and_then(|l| l.rules.as_ref()) {
+                report.extend(schematron::check_with(rules, text, name, opts));
+            }
+        }
+    }
+    report
+}
+
+/// Checks every file, spread over the available cores (each worker builds its own validators,
+/// on first use, from the same compiled schemas); outcomes come back in the order of `plans`.
 fn check_all(
-    files: &[PathBuf],
-    schemas: &[crate::schema::Schema],
+    plans: &[Plan],
+    loaded: &[Loaded],
+    opts: &CheckOptions,
     integrity: Option<&AttrKinds>,
 ) -> Vec<Outcome> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let workers = cores.min(8).min(files.len());
+    let workers = cores.min(8).min(plans.len());
     let beside = workers < cores;
     let share = |w: usize, n: usize| -> Vec<(usize, Outcome)> {
-        let mut validators: Vec<Validator> = schemas.iter().map(Validator::new).collect();
-        files
+        let mut validators: Vec<Option<Validator>> = loaded.iter().map(|_| None).collect();
+        plans
             .iter()
             .enumerate()
             .filter(|(i, _)| i % n == w)
-            .map(|(i, f)| (i, check_file(f, &mut validators, integrity, beside)))
+            .map(|(i, p)| {
+                let o = check_file(p, loaded, &mut validators, opts, integrity, beside);
+                (i, o)
+            })
             .collect()
     };
     if workers <= 1 {
@@ -339,59 +769,94 @@ fn check_all(
     });
     all.sort_by_key(|(i, _)| *i);
     // A file whose worker failed is reported, never silently skipped.
-    let mut out = Vec::with_capacity(files.len());
+    let mut out = Vec::with_capacity(plans.len());
     let mut it = all.into_iter().peekable();
-    for (i, f) in files.iter().enumerate() {
+    for (i, p) in plans.iter().enumerate() {
         match it.next_if(|(j, _)| *j == i) {
             Some((_, o)) => out.push(o),
             None => out.push(Outcome::Unreadable(format!(
                 "{}: internal error while validating",
-                f.display()
+                p.path.display()
             ))),
         }
     }
     out
 }
 
-pub fn run(args: ValidateArgs) -> i32 {
-    let mut code = exit::OK;
-    for c in &args.checks {
-        if c != "rng" && c != "integrity" {
-            eprintln!(
-                "teikit validate: check '{c}' is not available in this build (available: rng, integrity)"
-            );
-            code = code.max(exit::USAGE);
+/// Loads a schema once per run (by source), reporting failures on stderr.
+fn intern(
+    src: &Source,
+    checks: Checks,
+    sources: &mut Vec<Source>,
+    loaded: &mut Vec<Loaded>,
+    code: &mut i32,
+) -> Option<usize> {
+    if let Some(i) = sources.iter().position(|s| s == src) {
+        return loaded.get(i).map(|_| i);
+    }
+    match load(src, checks) {
+        Ok(l) => {
+            if let Some(r) = &l.rules {
+                let name = match src {
+                    Source::File(p) => p.display().to_string(),
+                    Source::Bundled(n) => (*n).to_string(),
+                };
+                for d in r.unsupported() {
+                    eprintln!("{name}: {}: {}", d.severity, d.message);
+                }
+            }
+            sources.push(src.clone());
+            loaded.push(l);
+            Some(loaded.len() - 1)
+        }
+        Err(f) => {
+            for m in f.messages {
+                eprintln!("{m}");
+            }
+            *code = (*code).max(f.code);
+            None
         }
     }
-    let all = args.checks.is_empty();
-    let run_rng = all || args.checks.iter().any(|c| c == "rng");
-    let run_integrity = all || args.checks.iter().any(|c| c == "integrity");
-    let mut kinds: Option<AttrKinds> = None;
-    let mut schemas = Vec::new();
-    for s in &args.schemas {
-        let ext = s.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if ext == "sch" {
-            eprintln!("{}: Schematron is not available in this build", s.display());
-            code = code.max(exit::USAGE);
-            continue;
+}
+
+pub fn run(args: ValidateArgs) -> i32 {
+    let mut code = exit::OK;
+    let mut checks = Checks {
+        rng: args.checks.is_empty(),
+        schematron: args.checks.is_empty(),
+        integrity: args.checks.is_empty(),
+    };
+    for c in &args.checks {
+        match c.as_str() {
+            "rng" => checks.rng = true,
+            "schematron" => checks.schematron = true,
+            "integrity" => checks.integrity = true,
+            _ => {
+                eprintln!(
+                    "teikit validate: unknown check '{c}' (available: rng, schematron, integrity)"
+                );
+                code = code.max(exit::USAGE);
+            }
         }
-        match super::schema::load_schema(s) {
-            Ok(schema) => {
-                if run_integrity {
-                    kinds
-                        .get_or_insert_with(AttrKinds::default)
-                        .add_schema(&schema);
-                }
-                if run_rng {
-                    schemas.push(schema);
-                }
-            }
-            Err(f) => {
-                for m in f.messages {
-                    eprintln!("{m}");
-                }
-                code = code.max(f.code);
-            }
+    }
+    let date = match io::resolve_date(args.date.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("teikit validate: {e}");
+            return exit::USAGE;
+        }
+    };
+    if code != exit::OK {
+        return code;
+    }
+    let mut sources: Vec<Source> = Vec::new();
+    let mut loaded: Vec<Loaded> = Vec::new();
+    let mut given = Vec::new();
+    for s in &args.schemas {
+        let src = source_of_arg(s);
+        if let Some(i) = intern(&src, checks, &mut sources, &mut loaded, &mut code) {
+            given.push((i, Role::Grammar));
+            given.push((i, Role::Rules));
         }
     }
     if code != exit::OK {
@@ -402,9 +867,96 @@ pub fn run(args: ValidateArgs) -> i32 {
         eprintln!("{e}");
         code = code.max(exit::USAGE);
     }
-    let kinds = run_integrity.then(|| kinds.unwrap_or_else(AttrKinds::tei_default));
+    let mut plans = Vec::new();
+    for f in files {
+        if !args.schemas.is_empty() || (!checks.rng && !checks.schematron) {
+            plans.push(Plan {
+                path: f,
+                stdin: None,
+                uses: given.clone(),
+                notes: Vec::new(),
+            });
+            continue;
+        }
+        let (head, stdin) = if f.as_os_str() == "-" {
+            match io::read_input(&f) {
+                Ok(i) => (
+                    String::from_utf8_lossy(&i.bytes).into_owned(),
+                    Some(i.bytes),
+                ),
+                Err(m) => {
+                    eprintln!("{m}");
+                    code = code.max(exit::USAGE);
+                    continue;
+                }
+            }
+        } else {
+            match prolog(&f) {
+                Ok(t) => (t, None),
+                Err(m) => {
+                    eprintln!("{m}");
+                    code = code.max(exit::USAGE);
+                    continue;
+                }
+            }
+        };
+        let (decl, notes) = match declared(&f, &head) {
+            Ok(d) => d,
+            Err(m) => {
+                eprintln!("{m}");
+                code = code.max(exit::USAGE);
+                continue;
+            }
+        };
+        let mut uses = Vec::new();
+        let mut failed = false;
+        for (src, role) in decl {
+            match intern(&src, checks, &mut sources, &mut loaded, &mut code) {
+                Some(i) => uses.push((i, role)),
+                None => failed = true,
+            }
+        }
+        if failed {
+            continue;
+        }
+        plans.push(Plan {
+            path: f,
+            stdin,
+            uses,
+            notes,
+        });
+    }
+    if let Some(p) = &args.phase {
+        for (src, l) in sources.iter().zip(&loaded) {
+            if let Some(r) = &l.rules
+                && !r.has_phase(p)
+            {
+                let name = match src {
+                    Source::File(f) => f.display().to_string(),
+                    Source::Bundled(n) => (*n).to_string(),
+                };
+                eprintln!("teikit validate: {name}: no phase `{p}`");
+                code = code.max(exit::USAGE);
+            }
+        }
+        if code == exit::USAGE {
+            return code;
+        }
+    }
+    let opts = CheckOptions {
+        phase: args.phase.as_deref(),
+        today: Some(&date),
+    };
+    // Pointer attributes: as the grammars in use type them (anyURI), else TEI's list.
+    let kinds = checks.integrity.then(|| {
+        let mut kinds: Option<AttrKinds> = None;
+        for g in loaded.iter().filter_map(|l| l.grammar.as_ref()) {
+            kinds.get_or_insert_with(AttrKinds::default).add_schema(g);
+        }
+        kinds.unwrap_or_else(AttrKinds::tei_default)
+    });
     let mut results = Vec::new();
-    for outcome in check_all(&files, &schemas, kinds.as_ref()) {
+    for outcome in check_all(&plans, &loaded, &opts, kinds.as_ref()) {
         match outcome {
             Outcome::Checked(r) => results.push(r),
             Outcome::Unreadable(m) => {
@@ -432,8 +984,16 @@ pub fn run(args: ValidateArgs) -> i32 {
             }
         }
         Format::Human => {
+            let mut texts = SchemaTexts::new();
+            for l in &loaded {
+                if let Some(s) = &l.grammar {
+                    for file in &s.files {
+                        texts.insert(file.path.display().to_string(), file.text.clone());
+                    }
+                }
+            }
             for f in &results {
-                render_human(f, &mut out);
+                render_human(f, &texts, &mut out);
             }
             let warnings: usize = results
                 .iter()
@@ -453,20 +1013,13 @@ pub fn run(args: ValidateArgs) -> i32 {
             ));
         }
         Format::Json => {
-            let files: Vec<serde_json::Value> = results
-                .iter()
-                .map(|f| {
-                    let index = LineIndex::new(&f.text);
-                    serde_json::json!({
-                        "path": f.name,
-                        "valid": !f.report.has_errors(),
-                        "diagnostics": f.report.diagnostics.iter().map(|d| json_diag(f, &index, d)).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let v = serde_json::json!({ "files": files });
-            out.push_str(&serde_json::to_string_pretty(&v).unwrap_or_default());
-            out.push('\n');
+            for f in &results {
+                let index = LineIndex::new(&f.text);
+                for d in &f.report.diagnostics {
+                    out.push_str(&json_line(f, &index, d).to_string());
+                    out.push('\n');
+                }
+            }
         }
     }
     if let Err(m) = io::emit(None, out.as_bytes()) {

@@ -25,8 +25,12 @@ use crate::register::Register;
 pub struct Options {
     /// The date of this revision (`revisionDesc/change/@when`), YYYY-MM-DD.
     pub date: String,
-    /// The `href` of the `<?xml-model?>` schema association.
+    /// The `href` of the `<?xml-model?>` RELAX NG schema association (default: teikit's bundled
+    /// edition schema).
     pub schema_href: String,
+    /// The `href` of the `<?xml-model?>` Schematron association, if any (default: teikit's
+    /// bundled edition rules).
+    pub schematron_href: Option<String>,
     /// The teikit version recorded in `appInfo`.
     pub version: String,
 }
@@ -35,7 +39,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             date: "1970-01-01".to_string(),
-            schema_href: crate::tei::TEI_ALL_URL.to_string(),
+            schema_href: crate::tei::EDITION_RNC_URL.to_string(),
+            schematron_href: Some(crate::tei::EDITION_SCH_URL.to_string()),
             version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }

@@ -19,7 +19,7 @@ use super::layout::{FieldKind, Layout};
 use super::structure::{Block, FrameItem, Para, Part, Structure};
 use crate::diag::{Diagnostic, Report};
 use crate::register::{EntityKind, Register};
-use crate::tei::{Document, Element, TEI_NS, xml_model_rng};
+use crate::tei::{Document, Element, TEI_NS, xml_model_rng, xml_model_sch};
 
 /// The written document and what was learnt on the way.
 pub struct Written {
@@ -345,7 +345,9 @@ pub fn write(
     stats.insert("repaired breaks", structure.repaired_breaks.len());
     Written {
         document: Document {
-            pis: vec![xml_model_rng(&options.schema_href)],
+            pis: std::iter::once(xml_model_rng(&options.schema_href))
+                .chain(options.schematron_href.as_deref().map(xml_model_sch))
+                .collect(),
             root: tei,
         },
         report,

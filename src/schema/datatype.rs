@@ -17,7 +17,7 @@ pub const XSD_LIB: &str = "http://www.w3.org/2001/XMLSchema-datatypes";
 /// Resolves a prefix ("" = default namespace) in the context of a value.
 pub type NsContext<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Kind {
     BuiltinString,
     BuiltinToken,
@@ -65,7 +65,7 @@ pub enum IdType {
 }
 
 /// A parsed value, compared for `value` patterns and ordered for range facets.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Str(String),
     Bool(bool),
@@ -111,7 +111,7 @@ impl Value {
 }
 
 /// An exact decimal: sign, integer digits (no leading zeros), fraction digits (no trailing).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Decimal {
     neg: bool,
     int: String,
@@ -188,12 +188,12 @@ impl PartialOrd for Decimal {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Facet {
     Length(usize),
     MinLength(usize),
     MaxLength(usize),
-    Pattern(Regex),
+    Pattern(PatternRe),
     TotalDigits(usize),
     FractionDigits(usize),
     MinInclusive(Value),
@@ -203,7 +203,7 @@ enum Facet {
 }
 
 /// A datatype of some library with its facets.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Datatype {
     pub library: String,
     pub name: String,
@@ -214,11 +214,54 @@ pub struct Datatype {
 }
 
 /// A `value` pattern: its datatype and the value it denotes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ValuePat {
     pub datatype: u32,
     pub raw: String,
     pub value: Value,
+}
+
+/// A `pattern` facet's regex. Compiled when the schema is compiled (an invalid pattern is a
+/// schema error); a schema read back from the compiled-schema cache holds only the source and
+/// compiles each regex the first time a value is checked against it, since compiling every
+/// Unicode-class regex of `tei_all` would cost more than reading the rest of the schema.
+#[derive(Debug, Clone)]
+pub struct PatternRe {
+    src: String,
+    re: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl PatternRe {
+    fn new(re: Regex) -> Self {
+        let lock = std::sync::OnceLock::new();
+        let src = re.as_str().to_string();
+        let _ = lock.set(Some(re));
+        PatternRe { src, re: lock }
+    }
+
+    /// Whether `s` matches; a pattern that no longer compiles matches nothing.
+    fn is_match(&self, s: &str) -> bool {
+        self.re
+            .get_or_init(|| Regex::new(&self.src).ok())
+            .as_ref()
+            .is_some_and(|r| r.is_match(s))
+    }
+}
+
+impl serde::Serialize for PatternRe {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.src)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PatternRe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let src: String = serde::Deserialize::deserialize(d)?;
+        Ok(PatternRe {
+            src,
+            re: std::sync::OnceLock::new(),
+        })
+    }
 }
 
 fn collapse(s: &str) -> String {
@@ -406,7 +449,7 @@ impl Datatype {
             "length" if stringy => Facet::Length(num(v)?),
             "minLength" if stringy => Facet::MinLength(num(v)?),
             "maxLength" if stringy => Facet::MaxLength(num(v)?),
-            "pattern" => Facet::Pattern(xsd_regex::compile(v)?),
+            "pattern" => Facet::Pattern(PatternRe::new(xsd_regex::compile(v)?)),
             "totalDigits" if matches!(k, Decimal | Integer) => {
                 let n = num(v)?;
                 if n == 0 {

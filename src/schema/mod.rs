@@ -24,7 +24,7 @@ use crate::diag::{Diagnostic, LineIndex, Span};
 use pattern::{Arena, PatId};
 
 /// One schema file that was read, kept so errors can be printed as file:line:col.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SchemaFile {
     pub path: PathBuf,
     pub text: String,
@@ -40,7 +40,7 @@ pub struct Loc {
 /// A foreign element (annotation) found in a schema file, with RELAX NG elements around it
 /// (RELAX NG §3: allowed anywhere; §4.1: removed before simplification). `range` indexes the
 /// text of `files[file]`; embedded Schematron is found here by its namespace.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Annotation {
     pub file: usize,
     pub range: std::ops::Range<usize>,
@@ -49,7 +49,7 @@ pub struct Annotation {
 }
 
 /// A compiled schema, ready for validation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     pub arena: Arena,
     pub start: PatId,

@@ -40,7 +40,14 @@ impl Hasher for FastHasher {
         self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(SEED);
     }
     fn finish(&self) -> u64 {
-        self.0
+        // Final mix (from MurmurHash3's fmix64): the multiply above leaves the low bits, which
+        // pick the bucket, depending only on the low bits of the input; without this, string
+        // keys (names looked up per element) collide in long probe sequences.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
     }
 }
 
@@ -55,7 +62,7 @@ pub type NcId = u32;
 pub type ElemId = u32;
 
 /// A simplified pattern (RELAX NG §4.20 grammar plus `after` of the derivative algorithm).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Pat {
     Empty,
     NotAllowed,
@@ -76,7 +83,7 @@ pub enum Pat {
 }
 
 /// A name class (RELAX NG §4.16, §9.3.5).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NameClass {
     Name(String, String),
     AnyName(Option<Box<NameClass>>),
@@ -150,7 +157,7 @@ impl NameClass {
 }
 
 /// An element pattern: its name class and content (filled once compiled).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ElemInfo {
     pub nc: NcId,
     pub content: PatId,
@@ -159,9 +166,11 @@ pub struct ElemInfo {
 }
 
 /// The arena of interned patterns with constant ids for the leaves.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Arena {
     pats: Vec<Pat>,
+    /// Rebuilt from `pats` after reading a cached schema ([`Arena::rebuild_index`]).
+    #[serde(skip)]
     index: FastMap<Pat, PatId>,
     pub name_classes: Vec<NameClass>,
     pub elements: Vec<ElemInfo>,
@@ -371,6 +380,16 @@ impl Arena {
         if let Some(info) = self.elements.get_mut(e as usize) {
             info.content = content;
         }
+    }
+
+    /// Rebuilds the interning index from the patterns (after deserialising a cached schema).
+    pub fn rebuild_index(&mut self) {
+        self.index = self
+            .pats
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (*p, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
     }
 
     /// Whether the pattern matches the empty sequence (§6.2.3 `nullable`), memoised.

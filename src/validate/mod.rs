@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use crate::diag::{Diagnostic, Report, Span};
+use crate::diag::{Diagnostic, Related, Report, Span};
 use crate::schema::Schema;
 use crate::schema::datatype::IdType;
 use crate::schema::pattern::{
@@ -34,7 +34,11 @@ pub mod codes {
     pub const NOT_WELL_FORMED: &str = crate::xml::CODE_NOT_WF;
 }
 
-const MAX_EXPECTED: usize = 40;
+/// Names listed in `expected` before the rest is summarised as "N more": with "the element
+/// end-tag" and the summary, no message lists more than 8 things.
+const SHOWN: usize = 6;
+/// Most names collected from a content model for ranking and "did you mean".
+const MAX_FRONT: usize = 4000;
 const MEMO_TEXT_MAX: usize = 64;
 /// Memo key standing for "any text" (patterns whose text derivative ignores the text).
 const NO_DATA: u32 = u32::MAX;
@@ -51,6 +55,10 @@ enum AfterFn {
 }
 
 struct Frame {
+    /// The pattern the element was opened from and its name: enough to find its definition
+    /// again when a message needs it (never computed on the valid path).
+    outer: PatId,
+    name: u32,
     had_child: bool,
     text: String,
     text_span: Span,
@@ -80,6 +88,98 @@ pub struct Validator {
     /// DTD compatibility ID-types by (element name, attribute name) (RELAX NG DTD
     /// Compatibility §4); empty when the schema is not compatible.
     id_types: FastMap<(u32, u32), IdType>,
+    /// Paths of the schema's files, for secondary labels pointing at definitions (`None` for
+    /// compact-syntax files, whose definitions are known only by their converted XML form).
+    files: Vec<Option<String>>,
+}
+
+/// The local part of a name as shown (`tei:persName` → `persName`, `{ns}x` → `x`).
+fn local_part(name: &str) -> &str {
+    name.rsplit([':', '}']).next().unwrap_or(name)
+}
+
+/// Edit distance (Levenshtein, case-insensitive, by characters) between two short names.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().flat_map(char::to_lowercase).collect();
+    let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// Ranks allowed names for a message: when a name was found, the nearest first (by edit
+/// distance of local names, then alphabetically); else alphabetically. The suggestion is a
+/// name equal but for case, or within a small edit distance of the found one.
+fn rank_names(mut names: Vec<String>, found: Option<&str>) -> (Vec<String>, Option<String>) {
+    let Some(found) = found else {
+        return (names, None);
+    };
+    let found_local = local_part(found);
+    let limit = match found_local.chars().count() {
+        0..=3 => 1,
+        4..=7 => 2,
+        _ => 3,
+    };
+    names.sort_by_cached_key(|n| (distance(local_part(n), found_local), n.clone()));
+    let suggestion = names
+        .first()
+        .filter(|n| {
+            n.as_str() != found
+                && (local_part(n).eq_ignore_ascii_case(found_local)
+                    || distance(local_part(n), found_local) <= limit)
+        })
+        .cloned();
+    (names, suggestion)
+}
+
+/// `kind "name"` for the first [`SHOWN`] names, then "N more" for the rest.
+fn summarise(names: Vec<String>, kind: &str) -> Vec<String> {
+    let total = names.len();
+    let shown = if total > SHOWN + 1 { SHOWN } else { total };
+    let mut v: Vec<String> = names
+        .into_iter()
+        .take(shown)
+        .map(|n| format!("{kind} \"{n}\""))
+        .collect();
+    if total > shown {
+        v.push(format!("{} more", total - shown));
+    }
+    v
+}
+
+/// Where a SAX parser such as jing's ends the character chunk holding the first non-whitespace
+/// character of `span` (chunks end at a line break inside text, at a reference, or at markup):
+/// jing reports text that is not allowed there, and so do we (DEVELOPERS.md, `short` format).
+fn text_chunk_end(doc: &str, span: Span) -> usize {
+    let Some(raw) = doc.get(span.start..span.end) else {
+        return span.end;
+    };
+    let Some(first) = raw.find(|c: char| !matches!(c, ' ' | '\t' | '\n' | '\r')) else {
+        return span.end;
+    };
+    let rest = raw.get(first..).unwrap_or("");
+    if rest.starts_with('&') {
+        return rest
+            .find(';')
+            .map_or(span.end, |i| span.start + first + i + 1);
+    }
+    if rest.starts_with('<') {
+        // CDATA or markup inside the span: keep the end of the span.
+        return span.end;
+    }
+    match rest.find(['\n', '\r', '&', '<']) {
+        Some(i) => span.start + first + i,
+        None => span.end,
+    }
 }
 
 fn is_ws(s: &str) -> bool {
@@ -120,6 +220,14 @@ impl Validator {
             any_content,
             bindings: Vec::new(),
             id_types: FastMap::default(),
+            files: schema
+                .files
+                .iter()
+                .map(|f| {
+                    let compact = f.path.extension().is_some_and(|e| e == "rnc");
+                    (!compact).then(|| f.path.display().to_string())
+                })
+                .collect(),
         };
         v.id_types = v.compute_id_types();
         v
@@ -632,7 +740,7 @@ impl Validator {
         let mut stack = vec![p];
         let mut seen = std::collections::HashSet::new();
         while let Some(q) = stack.pop() {
-            if !seen.insert(q) || out.len() > 200 {
+            if !seen.insert(q) || out.len() > MAX_FRONT {
                 continue;
             }
             match self.a.get(q) {
@@ -659,31 +767,84 @@ impl Validator {
         out
     }
 
-    fn names_of(&mut self, ncs: &[NcId], kind: &str) -> Vec<String> {
-        let mut out: Vec<String> = ncs
+    /// The names of `ncs` for a message, ranked (nearest to `found` first, else alphabetical),
+    /// at most [`SHOWN`] of them and then "N more"; with a near name as a suggestion.
+    fn names_of(
+        &mut self,
+        ncs: &[NcId],
+        kind: &str,
+        found: Option<&str>,
+    ) -> (Vec<String>, Option<String>) {
+        let mut names: Vec<String> = ncs
             .iter()
             .filter_map(|nc| self.a.name_class(*nc).map(|n| self.show_nc(n)))
             .collect();
-        out.sort();
-        out.dedup();
-        let more = out.len() > MAX_EXPECTED;
-        out.truncate(MAX_EXPECTED);
-        let mut v: Vec<String> = out.into_iter().map(|n| format!("{kind} \"{n}\"")).collect();
-        if more {
-            v.push("more".into());
-        }
-        v
+        names.sort();
+        names.dedup();
+        let (ranked, suggestion) = rank_names(names, found);
+        (summarise(ranked, kind), suggestion)
     }
 
     /// What could come next (for messages): the end-tag if allowed, then element names.
-    fn expected_elements(&mut self, p: PatId) -> Vec<String> {
+    fn expected_elements(
+        &mut self,
+        p: PatId,
+        found: Option<&str>,
+    ) -> (Vec<String>, Option<String>) {
         let mut out = Vec::new();
         if self.end(p, false) != NOT_ALLOWED {
             out.push("the element end-tag".to_string());
         }
         let ncs = self.front(p, false);
-        out.extend(self.names_of(&ncs, "element"));
-        out
+        let (names, suggestion) = self.names_of(&ncs, "element", found);
+        out.extend(names);
+        (out, suggestion)
+    }
+
+    /// The element definition `p` would use for an element named `name` (the first in
+    /// document order of the schema), for a secondary label.
+    fn element_def(&mut self, p: PatId, name: u32) -> Option<usize> {
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        let mut best: Option<usize> = None;
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) || seen.len() > 100_000 {
+                continue;
+            }
+            match self.a.get(q) {
+                Pat::Element(e) => {
+                    let e = e as usize;
+                    if let Some(i) = self.a.elements.get(e)
+                        && self.nc_contains(i.nc, name)
+                        && best.is_none_or(|b| e < b)
+                    {
+                        best = Some(e);
+                    }
+                }
+                Pat::Choice(x, y) | Pat::Interleave(x, y) | Pat::Group(x, y) => {
+                    stack.push(y);
+                    stack.push(x);
+                }
+                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
+                _ => {}
+            }
+        }
+        best
+    }
+
+    /// A secondary label at the schema definition of the element opened from `outer` as `name`.
+    fn definition(&mut self, outer: PatId, name: u32, label: &str) -> Option<Related> {
+        let e = self.element_def(outer, name)?;
+        let info = self.a.elements.get(e)?;
+        if info.span == Span::default() {
+            return None;
+        }
+        let source = self.files.get(info.file)?.clone()?;
+        Some(Related {
+            source,
+            span: info.span,
+            label: label.to_string(),
+        })
     }
 
     /// What a value could be, for messages: the values and datatypes of `p`'s alternatives.
@@ -692,7 +853,7 @@ impl Validator {
         let mut stack = vec![p];
         let mut seen = std::collections::HashSet::new();
         while let Some(q) = stack.pop() {
-            if !seen.insert(q) || out.len() > MAX_EXPECTED {
+            if !seen.insert(q) || out.len() > MAX_FRONT {
                 continue;
             }
             match self.a.get(q) {
@@ -724,6 +885,11 @@ impl Validator {
         }
         out.sort();
         out.dedup();
+        if out.len() > SHOWN + 1 {
+            let more = out.len() - SHOWN;
+            out.truncate(SHOWN);
+            out.push(format!("{more} more"));
+        }
         out
     }
 
@@ -884,7 +1050,7 @@ impl Validator {
         }
     }
 
-    fn flush_text(&mut self, p: PatId, frame: &mut Frame, report: &mut Report) -> PatId {
+    fn flush_text(&mut self, p: PatId, frame: &mut Frame, report: &mut Report, doc: &str) -> PatId {
         if frame.text.is_empty() || is_ws(&frame.text) {
             frame.text.clear();
             return p;
@@ -895,15 +1061,18 @@ impl Validator {
             if frame.text.trim().chars().count() > 40 {
                 t.push('…');
             }
-            let expected = self.expected_elements(p);
-            report.push(
-                Diagnostic::error(
-                    codes::TEXT_NOT_ALLOWED,
-                    format!("text not allowed here: \"{t}\""),
-                )
-                .with_expected(expected)
-                .with_span(Span::at(frame.text_span.end)),
-            );
+            let (expected, _) = self.expected_elements(p, None);
+            let mut d = Diagnostic::error(
+                codes::TEXT_NOT_ALLOWED,
+                format!("text not allowed here: \"{t}\""),
+            )
+            .with_expected(expected)
+            .with_span(Span::at(text_chunk_end(doc, frame.text_span)));
+            if let Some(r) = self.definition(frame.outer, frame.name, "content model defined here")
+            {
+                d = d.with_related(r);
+            }
+            report.push(d);
             p
         } else {
             d
@@ -943,52 +1112,66 @@ impl Validator {
                 } => {
                     if let Some(f) = frames.last_mut() {
                         let mut f2 = Frame {
+                            outer: f.outer,
+                            name: f.name,
                             had_child: true,
                             text: std::mem::take(&mut f.text),
                             text_span: f.text_span,
                         };
-                        p = self.flush_text(p, &mut f2, &mut report);
+                        p = self.flush_text(p, &mut f2, &mut report, text);
                         f.had_child = true;
                     }
                     binding_marks.push(self.bindings.len());
                     self.bindings.extend(bindings);
                     let at = Span::at(span.end);
                     let name = self.name_id(&ns, &local);
+                    let outer = p;
+                    let parent_def = frames.last().map(|f| (f.outer, f.name));
                     let mut q = self.open(p, name);
                     if q == NOT_ALLOWED {
+                        let related = match parent_def {
+                            Some((o, n)) => self.definition(o, n, "content model defined here"),
+                            None => None,
+                        };
                         if let Some((missing, r)) = self.skip_one(p, name) {
-                            report.push(
-                                Diagnostic::error(
-                                    codes::ELEMENT_NOT_ALLOWED,
-                                    format!(
-                                        "element \"{qname}\" not allowed yet; missing required element \"{missing}\""
-                                    ),
-                                )
-                                .with_span(at),
-                            );
+                            let mut d = Diagnostic::error(
+                                codes::ELEMENT_NOT_ALLOWED,
+                                format!(
+                                    "element \"{qname}\" not allowed yet; missing required element \"{missing}\""
+                                ),
+                            )
+                            .with_span(at);
+                            d.related.extend(related);
+                            report.push(d);
                             q = r;
                         } else {
-                            let expected = self.expected_elements(p);
+                            let (expected, suggestion) = self.expected_elements(p, Some(&qname));
                             let known = self.recovery_content(name) != self.any_content;
-                            let what = if frames.is_empty() {
+                            let mut what = if frames.is_empty() {
                                 format!("element \"{qname}\" not allowed as the root element")
                             } else if known {
                                 format!("element \"{qname}\" not allowed here")
                             } else {
                                 format!("element \"{qname}\" not allowed anywhere")
                             };
-                            report.push(
-                                Diagnostic::error(codes::ELEMENT_NOT_ALLOWED, what)
-                                    .with_span(at)
-                                    .with_expected(expected),
-                            );
+                            if let Some(s) = &suggestion {
+                                what.push_str(&format!("; did you mean \"{s}\"?"));
+                            }
+                            let mut d = Diagnostic::error(codes::ELEMENT_NOT_ALLOWED, what)
+                                .with_span(at)
+                                .with_expected(expected);
+                            d.related.extend(related);
+                            report.push(d);
                             let c = self.recovery_content(name);
                             q = self.a.after(c, p);
                         }
                     }
+                    let att_ids: Vec<u32> = attrs
+                        .iter()
+                        .map(|att| self.name_id(&att.ns, &att.local))
+                        .collect();
                     if !self.id_types.is_empty() {
-                        for att in &attrs {
-                            let an = self.name_id(&att.ns, &att.local);
+                        for (att, &an) in attrs.iter().zip(&att_ids) {
                             match self.id_types.get(&(name, an)) {
                                 Some(IdType::Id) => {
                                     let v = att.value.trim_matches([' ', '\t', '\n', '\r']);
@@ -1020,22 +1203,23 @@ impl Validator {
                             }
                         }
                     }
-                    for att in &attrs {
-                        let an = self.name_id(&att.ns, &att.local);
+                    for (att, &an) in attrs.iter().zip(&att_ids) {
                         let r = self.att(q, an, &att.value, true);
                         if r == NOT_ALLOWED {
                             let named = self.att(q, an, &att.value, false);
                             let d = if named == NOT_ALLOWED {
                                 let ncs = self.front(q, true);
-                                let expected = self.names_of(&ncs, "attribute");
-                                Diagnostic::error(
-                                    codes::ATTRIBUTE_NOT_ALLOWED,
-                                    format!(
-                                        "attribute \"{}\" not allowed on element \"{qname}\"",
-                                        att.qname
-                                    ),
-                                )
-                                .with_expected(expected)
+                                let (expected, suggestion) =
+                                    self.names_of(&ncs, "attribute", Some(&att.qname));
+                                let mut msg = format!(
+                                    "attribute \"{}\" not allowed on element \"{qname}\"",
+                                    att.qname
+                                );
+                                if let Some(s) = &suggestion {
+                                    msg.push_str(&format!("; did you mean \"{s}\"?"));
+                                }
+                                Diagnostic::error(codes::ATTRIBUTE_NOT_ALLOWED, msg)
+                                    .with_expected(expected)
                             } else {
                                 let c = self.attribute_contents(q, an);
                                 let expected = self.value_expectations(c);
@@ -1048,7 +1232,13 @@ impl Validator {
                                 )
                                 .with_expected(expected)
                             };
-                            report.push(d.with_span(at));
+                            let mut d = d.with_span(at);
+                            d.related.extend(self.definition(
+                                outer,
+                                name,
+                                "attributes defined here",
+                            ));
+                            report.push(d);
                             if named != NOT_ALLOWED {
                                 q = named;
                             }
@@ -1059,20 +1249,23 @@ impl Validator {
                     let mut c = self.close(q, false);
                     if c == NOT_ALLOWED {
                         let req = self.required_attributes(q);
-                        let names = self.names_of(&req, "attribute");
+                        let (names, _) = self.names_of(&req, "attribute", None);
                         let msg = match names.as_slice() {
                             [one] => format!("element \"{qname}\" missing required {one}"),
                             _ => format!("element \"{qname}\" missing required attributes"),
                         };
-                        report.push(
-                            Diagnostic::error(codes::ATTRIBUTE_MISSING, msg)
-                                .with_span(at)
-                                .with_expected(if names.len() > 1 { names } else { Vec::new() }),
-                        );
+                        let mut d = Diagnostic::error(codes::ATTRIBUTE_MISSING, msg)
+                            .with_span(at)
+                            .with_expected(if names.len() > 1 { names } else { Vec::new() });
+                        d.related
+                            .extend(self.definition(outer, name, "attributes defined here"));
+                        report.push(d);
                         c = self.close(q, true);
                     }
                     p = c;
                     frames.push(Frame {
+                        outer,
+                        name,
                         had_child: false,
                         text: String::new(),
                         text_span: span,
@@ -1105,23 +1298,30 @@ impl Validator {
                             p = self.a.choice(p, d);
                         } else if d == NOT_ALLOWED && self.expects_data(p) {
                             let expected = self.value_expectations(p);
-                            report.push(
-                                Diagnostic::error(
-                                    codes::TEXT_INVALID,
-                                    format!("character content of element \"{qname}\" invalid"),
-                                )
+                            let mut msg =
+                                format!("character content of element \"{qname}\" invalid");
+                            let shown: String = t.trim().chars().take(40).collect();
+                            if !shown.is_empty() {
+                                msg.push_str(&format!(": \"{shown}\""));
+                            }
+                            let mut d = Diagnostic::error(codes::TEXT_INVALID, msg)
                                 .with_span(Span::at(span.end))
-                                .with_expected(expected),
-                            );
+                                .with_expected(expected);
+                            d.related.extend(self.definition(
+                                f.outer,
+                                f.name,
+                                "content defined here",
+                            ));
+                            report.push(d);
                             reported = true;
                         } else if d == NOT_ALLOWED {
                             f.text = t;
-                            p = self.flush_text(p, &mut f, &mut report);
+                            p = self.flush_text(p, &mut f, &mut report, text);
                         } else {
                             p = d;
                         }
                     } else {
-                        p = self.flush_text(p, &mut f, &mut report);
+                        p = self.flush_text(p, &mut f, &mut report, text);
                     }
                     let mut e = self.end(p, false);
                     if e == NOT_ALLOWED && reported {
@@ -1129,7 +1329,7 @@ impl Validator {
                     }
                     if e == NOT_ALLOWED {
                         let ncs = self.front(p, false);
-                        let expected = self.names_of(&ncs, "element");
+                        let (expected, _) = self.names_of(&ncs, "element", None);
                         let (msg, expected) = match expected.as_slice() {
                             [] => (
                                 format!(
@@ -1143,11 +1343,15 @@ impl Validator {
                             ),
                             _ => (format!("element \"{qname}\" incomplete"), expected),
                         };
-                        report.push(
-                            Diagnostic::error(codes::CONTENT_INCOMPLETE, msg)
-                                .with_span(Span::at(span.end))
-                                .with_expected(expected),
-                        );
+                        let mut d = Diagnostic::error(codes::CONTENT_INCOMPLETE, msg)
+                            .with_span(Span::at(span.end))
+                            .with_expected(expected);
+                        d.related.extend(self.definition(
+                            f.outer,
+                            f.name,
+                            "content model defined here",
+                        ));
+                        report.push(d);
                         e = self.end(p, true);
                     }
                     p = e;
@@ -1245,6 +1449,44 @@ mod tests {
         let mut v = Validator::new(&s);
         assert!(!v.validate("<r><e1/><e19999/><e5/></r>").has_errors());
         assert!(v.validate("<r><x/></r>").has_errors());
+    }
+
+    #[test]
+    fn names_are_ranked_summarised_and_suggested() {
+        assert_eq!(distance("persname", "persName"), 0);
+        assert_eq!(distance("tpye", "type"), 2);
+        let names: Vec<String> = [
+            "date",
+            "name",
+            "orgName",
+            "persName",
+            "placeName",
+            "rs",
+            "term",
+            "hi",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (ranked, suggestion) = rank_names(names.clone(), Some("persname"));
+        assert_eq!(suggestion.as_deref(), Some("persName"));
+        assert_eq!(ranked.first().map(String::as_str), Some("persName"));
+        let (_, none) = rank_names(names.clone(), Some("frobnicate"));
+        assert_eq!(none, None);
+        let shown = summarise(ranked, "element");
+        assert_eq!(shown.len(), SHOWN + 1);
+        assert_eq!(shown.last().map(String::as_str), Some("2 more"));
+        // Seven names are shown in full rather than "6 and 1 more".
+        let seven = summarise(names.into_iter().take(7).collect(), "element");
+        assert_eq!(seven.len(), 7);
+    }
+
+    #[test]
+    fn text_chunks_end_like_sax() {
+        let doc = "<a>\n  stray words\n  more</a>";
+        assert_eq!(text_chunk_end(doc, Span::new(3, 26)), 17);
+        let doc = "<a>&amp; x</a>";
+        assert_eq!(text_chunk_end(doc, Span::new(3, 10)), 8);
     }
 
     #[test]
