@@ -441,7 +441,7 @@ fn xml_models(text: &str) -> Vec<(String, String)> {
             let body = &r[..end];
             let target_len = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
             if &body[..target_len] == "xml-model" {
-                let attrs = pseudo_attributes(&body[target_len..]);
+                let attrs = schematron::pseudo_attributes(&body[target_len..]);
                 let get = |k: &str| {
                     attrs
                         .iter()
@@ -469,32 +469,6 @@ fn xml_models(text: &str) -> Vec<(String, String)> {
         } else {
             break;
         }
-    }
-    out
-}
-
-/// `name="value"` pairs of a processing instruction (XML 1.0 pseudo-attributes).
-fn pseudo_attributes(s: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = s.trim_start();
-    while let Some(eq) = rest.find('=') {
-        let name = rest[..eq].trim().to_string();
-        let after = rest[eq + 1..].trim_start();
-        let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
-            break;
-        };
-        let body = &after[1..];
-        let Some(end) = body.find(q) else { break };
-        out.push((
-            name,
-            body[..end]
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&amp;", "&"),
-        ));
-        rest = body[end + 1..].trim_start();
     }
     out
 }

@@ -282,8 +282,9 @@ pub fn declared_schemas(doc_text: &str) -> Vec<DeclaredSchema> {
     out
 }
 
-/// `name="value"` pairs of a processing instruction (XML 1.0 pseudo-attributes).
-fn pseudo_attributes(s: &str) -> Vec<(String, String)> {
+/// `name="value"` pairs of a processing instruction (XML 1.0 pseudo-attributes, as in W3C
+/// "Associating Schemas with XML documents" §2), predefined entities decoded.
+pub fn pseudo_attributes(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut rest = s.trim_start();
     while let Some(eq) = rest.find('=') {
@@ -294,7 +295,15 @@ fn pseudo_attributes(s: &str) -> Vec<(String, String)> {
         };
         let body = &after[1..];
         let Some(end) = body.find(q) else { break };
-        out.push((name, body[..end].replace("&amp;", "&")));
+        out.push((
+            name,
+            body[..end]
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        ));
         rest = body[end + 1..].trim_start();
     }
     out
