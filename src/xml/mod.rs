@@ -246,18 +246,15 @@ impl<'a> XmlReader<'a> {
         match ev {
             QEvent::Start(e) => {
                 let raw: &str = &e;
-                let raw = raw.to_string();
-                self.start_tag(&raw, span, false)?;
+                self.start_tag(raw, span, false)?;
             }
             QEvent::Empty(e) => {
                 let raw: &str = &e;
-                let raw = raw.to_string();
-                self.start_tag(&raw, span, true)?;
+                self.start_tag(raw, span, true)?;
             }
             QEvent::End(e) => {
                 let name: &str = &e;
-                let name = name.trim_end().to_string();
-                self.end_tag(&name, span)?;
+                self.end_tag(name.trim_end(), span)?;
             }
             QEvent::Text(t) => {
                 let raw: &str = &t;
@@ -320,6 +317,15 @@ impl<'a> XmlReader<'a> {
     }
 
     fn check_chars(&self, s: &str, span: Span) -> Result<(), Diagnostic> {
+        // Fast path: no control character but tab and line ends, and no byte 0xEF (the lead
+        // byte of U+FFFE and U+FFFF, the only characters from U+0080 up that a `str` can
+        // hold and XML excludes): then every character is allowed.
+        if !s
+            .bytes()
+            .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
+        {
+            return Ok(());
+        }
         if let Some(c) = s.chars().find(|c| !is_xml_char(*c)) {
             return Err(wf(
                 format!("character U+{:04X} is not allowed in XML", c as u32),
@@ -549,17 +555,36 @@ impl<'a> XmlReader<'a> {
                 span,
             });
         }
-        self.stack.push((qname.clone(), frame));
-        self.push(Event::Start {
-            ns: ns.clone(),
-            local: local.clone(),
-            qname: qname.clone(),
-            attrs,
-            bindings,
-            span,
-        });
         if empty {
-            self.end_tag(&qname, span)?;
+            // An empty-element tag: `End` follows at once, with the same name.
+            let end = Event::End {
+                ns: ns.clone(),
+                local: local.clone(),
+                span,
+            };
+            self.push(Event::Start {
+                ns,
+                local,
+                qname,
+                attrs,
+                bindings,
+                span,
+            });
+            self.bindings.truncate(frame);
+            if self.stack.is_empty() {
+                self.root_closed = true;
+            }
+            self.push(end);
+        } else {
+            self.stack.push((qname.clone(), frame));
+            self.push(Event::Start {
+                ns,
+                local,
+                qname,
+                attrs,
+                bindings,
+                span,
+            });
         }
         Ok(())
     }
