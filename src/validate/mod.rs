@@ -71,7 +71,8 @@ pub struct Validator {
     /// Name ids by namespace, then local name (looked up without allocating). A document uses
     /// a handful of namespaces, so they are scanned in order (most strings differ in length,
     /// which `==` checks first) instead of being hashed per lookup.
-    names: Vec<(String, FastMap<String, u32>)>,
+    /// Local names of up to 15 bytes (nearly all) are keyed by [`pack`], without a string.
+    names: Vec<(String, FastMap<u128, u32>, FastMap<String, u32>)>,
     name_list: Vec<(String, String)>,
     strings: FastMap<String, u32>,
     open_memo: FastMap<(PatId, u32), PatId>,
@@ -182,6 +183,21 @@ fn text_chunk_end(doc: &str, span: Span) -> usize {
         Some(i) => span.start + first + i,
         None => span.end,
     }
+}
+
+/// A local name of at most 15 bytes as one number: its bytes, then its length in the last
+/// byte (so that names differing only by trailing zero bytes stay apart); `None` if longer.
+fn pack(local: &str) -> Option<u128> {
+    let b = local.as_bytes();
+    let len = u8::try_from(b.len()).ok().filter(|&n| n <= 15)?;
+    let mut buf = [0u8; 16];
+    for (d, s) in buf.iter_mut().zip(b) {
+        *d = *s;
+    }
+    if let Some(last) = buf.last_mut() {
+        *last = len;
+    }
+    Some(u128::from_le_bytes(buf))
 }
 
 fn is_ws(s: &str) -> bool {
@@ -296,21 +312,32 @@ impl Validator {
     }
 
     fn name_id(&mut self, ns: &str, local: &str) -> u32 {
-        let slot = match self.names.iter().position(|(n, _)| n == ns) {
+        let slot = match self.names.iter().position(|(n, _, _)| n == ns) {
             Some(i) => i,
             None => {
-                self.names.push((ns.to_string(), FastMap::default()));
+                self.names
+                    .push((ns.to_string(), FastMap::default(), FastMap::default()));
                 self.names.len() - 1
             }
         };
         let next = u32::try_from(self.name_list.len()).unwrap_or(u32::MAX);
-        let Some((_, locals)) = self.names.get_mut(slot) else {
+        let Some((_, short, long)) = self.names.get_mut(slot) else {
             return next;
         };
-        if let Some(&id) = locals.get(local) {
-            return id;
+        match pack(local) {
+            Some(k) => {
+                if let Some(&id) = short.get(&k) {
+                    return id;
+                }
+                short.insert(k, next);
+            }
+            None => {
+                if let Some(&id) = long.get(local) {
+                    return id;
+                }
+                long.insert(local.to_string(), next);
+            }
         }
-        locals.insert(local.to_string(), next);
         self.name_list.push((ns.to_string(), local.to_string()));
         next
     }

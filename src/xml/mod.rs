@@ -499,7 +499,7 @@ impl<'a> XmlReader<'a> {
         let mut bindings = Vec::new();
         let mut plain = Vec::new();
         for (k, v) in raw_attrs {
-            let value = self.attr_value(&v, span)?;
+            let value = self.attr_value(v, span)?;
             if k == "xmlns" {
                 if value == XML_NS || value == XMLNS_NS {
                     return Err(wf(
@@ -550,7 +550,7 @@ impl<'a> XmlReader<'a> {
             attrs.push(Attribute {
                 ns: ans,
                 local: alocal,
-                qname: k,
+                qname: k.to_string(),
                 value,
                 span,
             });
@@ -703,7 +703,7 @@ fn check_decl(raw: &str) -> Result<(), String> {
     let attrs = parse_attributes(body)?;
     let mut it = attrs.iter().peekable();
     match it.next() {
-        Some((k, v)) if k == "version" => {
+        Some((k, v)) if *k == "version" => {
             let ok = v
                 .strip_prefix("1.")
                 .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
@@ -713,7 +713,7 @@ fn check_decl(raw: &str) -> Result<(), String> {
         }
         _ => return Err("the XML declaration must start with version".into()),
     }
-    if let Some((_, v)) = it.next_if(|(k, _)| k == "encoding") {
+    if let Some((_, v)) = it.next_if(|(k, _)| *k == "encoding") {
         let mut cs = v.chars();
         let ok = cs.next().is_some_and(|c| c.is_ascii_alphabetic())
             && cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
@@ -721,9 +721,9 @@ fn check_decl(raw: &str) -> Result<(), String> {
             return Err(format!("invalid encoding name \"{v}\""));
         }
     }
-    if let Some((_, v)) = it.next_if(|(k, _)| k == "standalone")
-        && v != "yes"
-        && v != "no"
+    if let Some((_, v)) = it.next_if(|(k, _)| *k == "standalone")
+        && *v != "yes"
+        && *v != "no"
     {
         return Err(format!("standalone must be \"yes\" or \"no\", not \"{v}\""));
     }
@@ -758,8 +758,8 @@ fn expand_char_refs(v: &str) -> Option<String> {
 }
 
 /// Splits the attribute part of a start tag into raw (name, value) pairs (XML §3.1).
-fn parse_attributes(s: &str) -> Result<Vec<(String, String)>, String> {
-    let mut out: Vec<(String, String)> = Vec::new();
+fn parse_attributes(s: &str) -> Result<Vec<(&str, &str)>, String> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
     let mut rest = s;
     loop {
         let trimmed = rest.trim_start_matches([' ', '\t', '\n', '\r']);
@@ -788,13 +788,10 @@ fn parse_attributes(s: &str) -> Result<Vec<(String, String)>, String> {
         let close = inner
             .find(q)
             .ok_or_else(|| format!("value of attribute '{name}' is not terminated"))?;
-        if out.iter().any(|(n, _)| n == name) {
+        if out.iter().any(|(n, _)| *n == name) {
             return Err(format!("duplicate attribute '{name}'"));
         }
-        out.push((
-            name.to_string(),
-            inner.get(..close).unwrap_or("").to_string(),
-        ));
+        out.push((name, inner.get(..close).unwrap_or("")));
         rest = inner.get(close + 1..).unwrap_or("");
     }
 }
