@@ -535,10 +535,10 @@ impl<'a> XmlReader<'a> {
         };
         let mut attrs = Vec::with_capacity(plain.len());
         for (k, value) in plain {
-            if !is_qname(&k) {
+            if !is_qname(k) {
                 return Err(wf(format!("'{k}' is not a valid attribute name"), span));
             }
-            let Some((ans, alocal)) = self.resolve(&k, false) else {
+            let Some((ans, alocal)) = self.resolve(k, false) else {
                 return Err(wf(format!("prefix of attribute '{k}' is not bound"), span));
             };
             if attrs
