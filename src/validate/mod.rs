@@ -18,7 +18,7 @@ use crate::schema::datatype::IdType;
 use crate::schema::pattern::{
     Arena, EMPTY, FastMap, NOT_ALLOWED, NameClass, NcId, Pat, PatId, TEXT,
 };
-use crate::xml::{Event, XmlReader};
+use crate::xml::{Event, XmlReader, same};
 
 /// Stable diagnostic codes of this module.
 pub mod codes {
@@ -186,25 +186,6 @@ fn text_chunk_end(doc: &str, span: Span) -> usize {
         Some(i) => span.start + first + i,
         None => span.end,
     }
-}
-
-/// String equality by 8-byte words, inline: called per element and attribute on namespace
-/// URIs of equal length, where a call to the C library's `memcmp` showed in profiles.
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len()
-        && a.chunks(8)
-            .zip(b.chunks(8))
-            .all(|(x, y)| word(x) == word(y))
-}
-
-/// Up to 8 bytes as a little-endian number (shorter chunks padded with zeros).
-fn word(b: &[u8]) -> u64 {
-    let mut buf = [0u8; 8];
-    for (d, s) in buf.iter_mut().zip(b) {
-        *d = *s;
-    }
-    u64::from_le_bytes(buf)
 }
 
 /// A local name of at most 15 bytes as one number: its bytes, then its length in the last

@@ -79,6 +79,26 @@ fn wf(msg: impl Into<String>, span: Span) -> Diagnostic {
     Diagnostic::error(CODE_NOT_WF, msg).with_span(span)
 }
 
+/// String equality by 8-byte words, inline. Used where names and namespace URIs are compared
+/// per tag: strings of equal length went through a call to the C library's `memcmp`, which
+/// showed in profiles (about 10% of validating a large file).
+pub fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len()
+        && a.chunks(8)
+            .zip(b.chunks(8))
+            .all(|(x, y)| word(x) == word(y))
+}
+
+/// Up to 8 bytes as a little-endian number (shorter chunks padded with zeros).
+fn word(b: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    for (d, s) in buf.iter_mut().zip(b) {
+        *d = *s;
+    }
+    u64::from_le_bytes(buf)
+}
+
 /// XML 1.0 §2.2 `Char`.
 pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
@@ -187,7 +207,7 @@ impl<'a> XmlReader<'a> {
         self.bindings
             .iter()
             .rev()
-            .find(|(p, _)| p == prefix)
+            .find(|(p, _)| same(p, prefix))
             .map(|(_, u)| u.as_str())
             .filter(|u| !u.is_empty() || prefix.is_empty())
     }
@@ -543,7 +563,7 @@ impl<'a> XmlReader<'a> {
             };
             if attrs
                 .iter()
-                .any(|a: &Attribute| a.ns == ans && a.local == alocal)
+                .any(|a: &Attribute| same(&a.ns, &ans) && same(&a.local, &alocal))
             {
                 return Err(wf(format!("duplicate attribute '{k}'"), span));
             }
@@ -610,7 +630,7 @@ impl<'a> XmlReader<'a> {
         let Some((open, frame)) = self.stack.pop() else {
             return Err(wf(format!("end tag </{name}> without a start tag"), span));
         };
-        if open != name {
+        if !same(&open, name) {
             return Err(wf(
                 format!("end tag </{name}> does not match start tag <{open}>"),
                 span,
@@ -788,7 +808,7 @@ fn parse_attributes(s: &str) -> Result<Vec<(&str, &str)>, String> {
         let close = inner
             .find(q)
             .ok_or_else(|| format!("value of attribute '{name}' is not terminated"))?;
-        if out.iter().any(|(n, _)| *n == name) {
+        if out.iter().any(|(n, _)| same(n, name)) {
             return Err(format!("duplicate attribute '{name}'"));
         }
         out.push((name, inner.get(..close).unwrap_or("")));
