@@ -121,6 +121,17 @@ pub fn is_name_char(c: char) -> bool {
 
 /// XML 1.0 §2.3 `Name`.
 pub fn is_name(s: &str) -> bool {
+    // ASCII names (nearly all) by bytes: the ASCII `NameStartChar`s are ':', '_' and letters;
+    // `NameChar` adds '-', '.' and digits.
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        return match b.first() {
+            Some(&c) if c.is_ascii_alphabetic() || c == b'_' || c == b':' => b
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.')),
+            _ => false,
+        };
+    }
     let mut cs = s.chars();
     match cs.next() {
         Some(c) if is_name_start_char(c) => cs.all(is_name_char),
@@ -891,6 +902,27 @@ pub fn read_all(text: &str) -> Result<Vec<Event>, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_names_agree_with_the_character_classes() {
+        let by_chars = |s: &str| {
+            let mut cs = s.chars();
+            match cs.next() {
+                Some(c) if is_name_start_char(c) => cs.all(is_name_char),
+                _ => false,
+            }
+        };
+        for a in 0u8..128 {
+            for b in 0u8..128 {
+                let s: String = [char::from(a), char::from(b)].iter().collect();
+                assert_eq!(is_name(&s), by_chars(&s), "{s:?}");
+            }
+            let one = char::from(a).to_string();
+            assert_eq!(is_name(&one), by_chars(&one), "{one:?}");
+        }
+        assert!(!is_name(""));
+        assert!(is_name("é1"));
+    }
 
     fn err(text: &str) -> bool {
         read_all(text).is_err()
