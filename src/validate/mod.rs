@@ -10,7 +10,7 @@
 //!
 //! It must not read files; it must not know any vocabulary.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Related, Report, Span};
 use crate::schema::Schema;
@@ -18,7 +18,7 @@ use crate::schema::datatype::IdType;
 use crate::schema::pattern::{
     Arena, EMPTY, FastMap, NOT_ALLOWED, NameClass, NcId, Pat, PatId, TEXT,
 };
-use crate::xml::{Event, XmlReader};
+use crate::xml::{Event, XmlReader, same};
 
 /// Stable diagnostic codes of this module.
 pub mod codes {
@@ -64,12 +64,18 @@ struct Frame {
     text_span: Span,
 }
 
+/// Name ids of local names longer than [`pack`] takes.
+type LongNames = FastMap<String, u32>;
+
 /// A validator for one compiled schema, reusable over many documents (memo tables persist).
 pub struct Validator {
     a: Arena,
     start: PatId,
-    /// Name ids by namespace, then local name (looked up without allocating).
-    names: FastMap<String, FastMap<String, u32>>,
+    /// Name ids by namespace, then local name (looked up without allocating). A document uses
+    /// a handful of namespaces, so they are scanned in order (most strings differ in length,
+    /// which `==` checks first) instead of being hashed per lookup.
+    /// Local names of up to 15 bytes (nearly all) are keyed by [`pack`], without a string.
+    names: Vec<(String, FastMap<u128, u32>, LongNames)>,
     name_list: Vec<(String, String)>,
     strings: FastMap<String, u32>,
     open_memo: FastMap<(PatId, u32), PatId>,
@@ -78,8 +84,8 @@ pub struct Validator {
     text_memo: FastMap<(PatId, u32), PatId>,
     end_memo: FastMap<PatId, PatId>,
     recovery_memo: FastMap<u32, PatId>,
-    attr_contents_memo: FastMap<(PatId, u32), Vec<PatId>>,
-    value_classes: HashMap<Vec<PatId>, u32>,
+    attr_contents_memo: FastMap<(PatId, u32), Arc<[PatId]>>,
+    value_classes: FastMap<Vec<PatId>, u32>,
     has_data_memo: FastMap<PatId, bool>,
     context_free: bool,
     any_content: PatId,
@@ -182,8 +188,24 @@ fn text_chunk_end(doc: &str, span: Span) -> usize {
     }
 }
 
+/// A local name of at most 15 bytes as one number: its bytes, then its length in the last
+/// byte (so that names differing only by trailing zero bytes stay apart); `None` if longer.
+fn pack(local: &str) -> Option<u128> {
+    let b = local.as_bytes();
+    let len = u8::try_from(b.len()).ok().filter(|&n| n <= 15)?;
+    let mut buf = [0u8; 16];
+    for (d, s) in buf.iter_mut().zip(b) {
+        *d = *s;
+    }
+    if let Some(last) = buf.last_mut() {
+        *last = len;
+    }
+    Some(u128::from_le_bytes(buf))
+}
+
 fn is_ws(s: &str) -> bool {
-    s.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+    // Bytes suffice: the four are ASCII, and no byte of a multi-byte character is ASCII.
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 impl Validator {
@@ -204,7 +226,7 @@ impl Validator {
         let mut v = Validator {
             a,
             start: schema.start,
-            names: FastMap::default(),
+            names: Vec::new(),
             name_list: Vec::new(),
             strings: FastMap::default(),
             open_memo: FastMap::default(),
@@ -214,7 +236,7 @@ impl Validator {
             end_memo: FastMap::default(),
             recovery_memo: FastMap::default(),
             attr_contents_memo: FastMap::default(),
-            value_classes: HashMap::new(),
+            value_classes: FastMap::default(),
             has_data_memo: FastMap::default(),
             context_free,
             any_content,
@@ -293,16 +315,34 @@ impl Validator {
     }
 
     fn name_id(&mut self, ns: &str, local: &str) -> u32 {
-        if let Some(&id) = self.names.get(ns).and_then(|m| m.get(local)) {
-            return id;
+        let slot = match self.names.iter().position(|(n, _, _)| same(n, ns)) {
+            Some(i) => i,
+            None => {
+                self.names
+                    .push((ns.to_string(), FastMap::default(), FastMap::default()));
+                self.names.len() - 1
+            }
+        };
+        let next = u32::try_from(self.name_list.len()).unwrap_or(u32::MAX);
+        let Some((_, short, long)) = self.names.get_mut(slot) else {
+            return next;
+        };
+        match pack(local) {
+            Some(k) => {
+                if let Some(&id) = short.get(&k) {
+                    return id;
+                }
+                short.insert(k, next);
+            }
+            None => {
+                if let Some(&id) = long.get(local) {
+                    return id;
+                }
+                long.insert(local.to_string(), next);
+            }
         }
-        let id = u32::try_from(self.name_list.len()).unwrap_or(u32::MAX);
         self.name_list.push((ns.to_string(), local.to_string()));
-        self.names
-            .entry(ns.to_string())
-            .or_default()
-            .insert(local.to_string(), id);
-        id
+        next
     }
 
     fn nc_contains(&self, nc: u32, name: u32) -> bool {
@@ -405,9 +445,9 @@ impl Validator {
     }
 
     /// Contents of the attribute patterns of `p` (before its first element) named `name`.
-    fn attr_contents_for(&mut self, p: PatId, name: u32) -> Vec<PatId> {
+    fn attr_contents_for(&mut self, p: PatId, name: u32) -> Arc<[PatId]> {
         if let Some(v) = self.attr_contents_memo.get(&(p, name)) {
-            return v.clone();
+            return Arc::clone(v);
         }
         let mut out = Vec::new();
         let mut stack = vec![p];
@@ -428,7 +468,8 @@ impl Validator {
         }
         out.sort_unstable();
         out.dedup();
-        self.attr_contents_memo.insert((p, name), out.clone());
+        let out: Arc<[PatId]> = out.into();
+        self.attr_contents_memo.insert((p, name), Arc::clone(&out));
         out
     }
 
@@ -437,26 +478,32 @@ impl Validator {
     /// not by the value: a million distinct `xml:id`s share one entry.
     fn att(&mut self, p: PatId, name: u32, value: &str, check_value: bool) -> PatId {
         let contents = self.attr_contents_for(p, name);
-        let accepted: Vec<PatId> = if check_value {
-            let mut acc = Vec::with_capacity(contents.len());
-            for c in contents {
+        // Usually every content accepts the value: then `contents` is the class and nothing
+        // is allocated; `some` holds the accepting ones once one rejects it.
+        let mut some: Vec<PatId> = Vec::new();
+        let mut all = true;
+        if check_value {
+            for (i, &c) in contents.iter().enumerate() {
                 if self.value_match(c, value) {
-                    acc.push(c);
+                    if !all {
+                        some.push(c);
+                    }
+                } else if all {
+                    all = false;
+                    some.extend_from_slice(contents.get(..i).unwrap_or(&[]));
                 }
             }
-            acc
-        } else {
-            contents
-        };
-        let class = match self.value_classes.get(&accepted) {
+        }
+        let accepted: &[PatId] = if all { &contents } else { &some };
+        let class = match self.value_classes.get(accepted) {
             Some(&id) => id,
             None => {
                 let id = u32::try_from(self.value_classes.len()).unwrap_or(u32::MAX);
-                self.value_classes.insert(accepted.clone(), id);
+                self.value_classes.insert(accepted.to_vec(), id);
                 id
             }
         };
-        self.att_in(p, name, class, &accepted)
+        self.att_in(p, name, class, accepted)
     }
 
     fn att_in(&mut self, p: PatId, name: u32, class: u32, accepted: &[PatId]) -> PatId {
@@ -1090,8 +1137,9 @@ impl Validator {
         let mut names: Vec<String> = Vec::new();
         self.bindings.clear();
         let mut binding_marks: Vec<usize> = Vec::new();
-        let mut ids: HashMap<String, Span> = HashMap::new();
+        let mut ids: FastMap<String, Span> = FastMap::default();
         let mut refs: Vec<(String, Span)> = Vec::new();
+        let mut att_ids: Vec<u32> = Vec::new();
         loop {
             let ev = match reader.next_event() {
                 Ok(Some(ev)) => ev,
@@ -1166,10 +1214,10 @@ impl Validator {
                             q = self.a.after(c, p);
                         }
                     }
-                    let att_ids: Vec<u32> = attrs
-                        .iter()
-                        .map(|att| self.name_id(&att.ns, &att.local))
-                        .collect();
+                    att_ids.clear();
+                    for att in &attrs {
+                        att_ids.push(self.name_id(&att.ns, &att.local));
+                    }
                     if !self.id_types.is_empty() {
                         for (att, &an) in attrs.iter().zip(&att_ids) {
                             match self.id_types.get(&(name, an)) {
@@ -1276,10 +1324,11 @@ impl Validator {
                     if let Some(f) = frames.last_mut() {
                         if f.text.is_empty() {
                             f.text_span = span;
+                            f.text = text;
                         } else {
                             f.text_span = Span::new(f.text_span.start, span.end);
+                            f.text.push_str(&text);
                         }
-                        f.text.push_str(&text);
                     }
                 }
                 Event::End { span, .. } => {
@@ -1386,6 +1435,24 @@ mod tests {
     use super::*;
     use crate::schema::{Resolver, compile_rng};
     use std::path::{Path, PathBuf};
+
+    #[test]
+    fn name_keys_tell_names_apart() {
+        assert!(same(
+            "http://www.tei-c.org/ns/1.0",
+            "http://www.tei-c.org/ns/1.0"
+        ));
+        assert!(!same(
+            "http://www.tei-c.org/ns/1.0",
+            "http://www.tei-c.org/ns/1.1"
+        ));
+        assert!(!same("abc", "abcd"));
+        assert!(same("", ""));
+        assert_ne!(pack("p"), pack("p\u{0}"));
+        assert_ne!(pack("persName"), pack("placeName"));
+        assert_eq!(pack("fifteen_bytes_x"), pack("fifteen_bytes_x"));
+        assert!(pack("sixteen_bytes_xx").is_none());
+    }
 
     struct NoFiles;
     impl Resolver for NoFiles {
