@@ -1,11 +1,12 @@
 //! teikit: a toolkit for TEI-XML scholarly editions.
 //!
 //! Layers, each using only those above it (see README "Layout"):
-//! `source, diag` → `xml` → `schema` → `validate, schematron` → `tei, register` →
+//! `source, diag, calendar` → `xml` → `schema` → `validate, schematron` → `tei, register` →
 //! `integrity, convert, export` → `cli`. Only `cli` and explicit `load_*` functions touch the
 //! filesystem; every other stage is a pure function from typed input to typed output plus
 //! diagnostics. This file only declares the modules.
 
+pub mod calendar;
 pub mod diag;
 pub mod source;
 

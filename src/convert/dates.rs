@@ -352,22 +352,11 @@ fn rank(kind: &Kind) -> u8 {
     }
 }
 
-fn is_leap(year: i32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
 /// Days in month `m` (1..=12) of `year`; with no year, February has 29
 /// (the most it can have). Out-of-range months have 0 days.
 fn days_in_month(year: Option<i32>, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 => match year {
-            Some(y) if !is_leap(y) => 28,
-            _ => 29,
-        },
-        _ => 0,
-    }
+    // 2000 is a leap year: without a year, every month has its most days.
+    crate::calendar::days_in_month(year.map_or(2000, i64::from), m)
 }
 
 fn month_number(name: &str) -> Option<u32> {

@@ -28,21 +28,11 @@ pub struct DateValue {
     pub interval: Option<(Instant, Instant)>,
 }
 
-/// Astronomical-year leap rule (XSD 1.0 has no year 0: -0001 is 1 BCE, a leap year).
-fn is_leap(year: i64) -> bool {
-    let y = if year < 0 { year + 1 } else { year };
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-/// Days in a month (ISO 8601 §3.2.1, Gregorian calendar); 0 for an impossible month.
+/// Days in a month (ISO 8601 §3.2.1, Gregorian calendar); 0 for an impossible month. Years are
+/// XSD 1.0 years, which have no year 0 (-0001 is 1 BCE, a leap year), hence the shift.
 pub fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
+    let astronomical = if year < 0 { year + 1 } else { year };
+    crate::calendar::days_in_month(astronomical, month)
 }
 
 fn digits(s: &str, n: usize) -> Option<u32> {

@@ -915,13 +915,9 @@ fn parse_tz(s: &str) -> Option<Option<i64>> {
     Some(Some(sign * (h * 60 + m)))
 }
 
+/// Days in month `m` (1..=12) of year `y`; 0 outside 1..=12.
 fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    u32::try_from(m).map_or(0, |m| i64::from(crate::calendar::days_in_month(y, m)))
 }
 
 /// Parses the date/time types into a sortable key (year, month, day, minutes) and seconds.
@@ -1042,14 +1038,11 @@ fn parse_moment(kind: Kind, t: &str) -> Option<(Vec<i64>, Decimal)> {
     Some((vec![days, minutes, i64::from(tz.is_some())], sec))
 }
 
+/// Days since 1970-01-01 (`m` and `d` already checked to be a real month and day).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe
+    let m = u32::try_from(m).unwrap_or(1);
+    let d = u32::try_from(d).unwrap_or(1);
+    crate::calendar::days_from_civil(y, m, d)
 }
 
 fn decode_base64(s: &str) -> Option<Vec<u8>> {
