@@ -13,16 +13,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+mod common;
+
+use common::shared_dir;
 use teikit::schema::compact::{parse_compact, write_compact};
 
 const RNG_NS: &str = "http://relaxng.org/ns/structure/1.0";
-
-fn shared_dir() -> PathBuf {
-    match std::env::var_os("TEIKIT_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"),
-    }
-}
 
 const GROUP: &str = "{http://relaxng.org/ns/structure/1.0}group";
 const CHOICE: &str = "{http://relaxng.org/ns/structure/1.0}choice";

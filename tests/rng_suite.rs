@@ -12,35 +12,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+use common::shared_file;
 use teikit::schema::{self, FsResolver};
 use teikit::validate::Validator;
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("TEIKIT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    dir.is_dir().then_some(dir)
-}
-
-fn require() -> bool {
-    std::env::var("TEIKIT_REQUIRE_SHARED").is_ok_and(|v| v == "1")
-}
-
-/// Returns the file, or prints why the test is skipped (and fails under TEIKIT_REQUIRE_SHARED=1).
-fn shared_file(test: &str, rel: &str) -> Option<PathBuf> {
-    let path = shared().map(|d| d.join(rel));
-    match path {
-        Some(p) if p.is_file() => Some(p),
-        _ => {
-            let msg = format!("{test}: skipped: {rel} not found under TEIKIT_SHARED or ../shared");
-            if require() {
-                panic!("{msg} (TEIKIT_REQUIRE_SHARED=1)");
-            }
-            println!("{msg}");
-            None
-        }
-    }
-}
 
 #[derive(Debug)]
 struct Case {
