@@ -7,6 +7,22 @@
 //! no parsing, nothing about any document format. Algorithms are H. Hinnant's "civil" day
 //! conversions (a published fact, reimplemented).
 
+/// The English month names, January first (what dates in English prose and citations use).
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 /// Whether `year` is a leap year in the proleptic Gregorian calendar.
 pub fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0

@@ -159,20 +159,7 @@ fn split_address(s: &str, after_title: bool) -> (String, Option<String>) {
 }
 
 /// English month names, as dates in citations and prose write them.
-pub const MONTHS: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+pub const MONTHS: &[&str] = &crate::calendar::MONTH_NAMES;
 
 fn is_month_day(t: &str) -> bool {
     let mut words = t.split_whitespace();

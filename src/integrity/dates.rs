@@ -9,6 +9,8 @@
 //! 1954", "September 23, 1954", "1st April, 1949"). Pure functions only: no diagnostics here, no
 //! I/O, no knowledge of elements.
 
+use crate::calendar::MONTH_NAMES as MONTHS;
+
 /// A point in time to day-and-second precision; ordered chronologically (time zones ignored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Instant {
@@ -267,21 +269,6 @@ pub fn parse_iso(value: &str) -> Result<Option<DateValue>, String> {
     }
     Ok(None)
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// The English name of a month (1–12).
 pub fn month_name(m: u32) -> &'static str {
