@@ -601,7 +601,7 @@ fn check_file(
     // Integrity reads the document with its lighter reader (RELAX NG's strict one, or the
     // well-formedness check, establishes well-formedness), on a second thread when cores are
     // idle; its findings are dropped if the document is not well-formed.
-    std::thread::scope(|scope| {
+    let report = std::thread::scope(|scope| {
         let spawned = match (integrity, beside) {
             (Some(kinds), true) => std::thread::Builder::new()
                 .spawn_scoped(scope, || integrity_of(path, &text, kinds, true))
@@ -630,11 +630,12 @@ fn check_file(
         {
             report = merge_integrity(report, found);
         }
-        Outcome::Checked(FileResult {
-            name: input.name.clone(),
-            text: text.clone(),
-            report,
-        })
+        report
+    });
+    Outcome::Checked(FileResult {
+        name: input.name,
+        text,
+        report,
     })
 }
 
