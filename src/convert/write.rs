@@ -626,10 +626,25 @@ fn register_party(ctx: &Ctx, text: &str) -> header::Party {
     }
 }
 
-/// Mixed content with URLs as `ref`s and, optionally, dates marked.
+/// Text runs of a citation's tail into mixed content, URLs as `ref`s.
+fn push_runs(el: &mut Element, runs: &[(String, bool)]) {
+    for (t, is_url) in runs {
+        if *is_url {
+            el.push(
+                Element::new("ref")
+                    .attr("target", t.clone())
+                    .text(t.clone()),
+            );
+        } else {
+            el.push_text(t.clone());
+        }
+    }
+}
+
+/// A source field as mixed content: every character kept, URLs after its first sentence as
+/// `ref`s (the split `parse_citation` makes).
 fn push_with_urls(el: &mut Element, text: &str) {
     let c = header::parse_citation(text);
-    // parse_citation keeps every character; only its URL runs are needed here.
     el.push_text(c.lead);
     if let Some(t) = c.title {
         el.push_text(t);
@@ -638,13 +653,7 @@ fn push_with_urls(el: &mut Element, text: &str) {
     if let Some(a) = c.address {
         el.push_text(a);
     }
-    for (t, is_url) in c.rest {
-        if is_url {
-            el.push(Element::new("ref").attr("target", t.clone()).text(t));
-        } else {
-            el.push_text(t);
-        }
-    }
+    push_runs(el, &c.rest);
 }
 
 fn build_header(ctx: &mut Ctx, layout: &Layout, options: &Options, report: &mut Report) -> Element {
@@ -765,17 +774,7 @@ fn build_header(ctx: &mut Ctx, layout: &Layout, options: &Options, report: &mut 
             bibl.push_text(a.clone());
             shelf_from = Some(a.clone());
         }
-        for (t, is_url) in &c.rest {
-            if *is_url {
-                bibl.push(
-                    Element::new("ref")
-                        .attr("target", t.clone())
-                        .text(t.clone()),
-                );
-            } else {
-                bibl.push_text(t.clone());
-            }
-        }
+        push_runs(&mut bibl, &c.rest);
         source_desc.push(bibl);
     }
     if let Some(f) = source {
