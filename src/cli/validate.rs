@@ -558,6 +558,91 @@ fn declared(path: &Path, text: &str) -> Result<Declared, String> {
     Ok((uses, notes))
 }
 
+/// Opens a file to be read as a UTF-8 stream, past its byte-order mark; `Ok(None)` when it is
+/// in another encoding and must be decoded whole.
+fn open_utf8(path: &Path) -> Result<Option<std::io::BufReader<std::fs::File>>, String> {
+    use std::io::BufRead;
+    let name = path.display();
+    let fail = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("{name}: no such file"),
+        std::io::ErrorKind::PermissionDenied => format!("{name}: permission denied"),
+        _ => format!("{name}: cannot read: {e}"),
+    };
+    if std::fs::metadata(path).map_err(fail)?.is_dir() {
+        return Err(format!("{name}: is a directory, not a file"));
+    }
+    let file = std::fs::File::open(path).map_err(fail)?;
+    let mut input = std::io::BufReader::with_capacity(STREAM_CHUNK, file);
+    let head = input.fill_buf().map_err(fail)?;
+    let Some(bom) = crate::xml::utf8_stream_start(head) else {
+        return Ok(None);
+    };
+    input.consume(bom);
+    Ok(Some(input))
+}
+
+/// Bytes read from a streamed document at a time.
+const STREAM_CHUNK: usize = 64 * 1024;
+
+/// RELAX NG alone on a UTF-8 file: the document is read in chunks, on a second thread when a
+/// core is idle (`pipe`), and never held whole, so memory does not grow with it. `Ok(None)`:
+/// the file is not UTF-8 and is read whole instead.
+fn stream_grammars(
+    plan: &Plan,
+    loaded: &[Loaded],
+    validators: &mut [Option<Validator>],
+    pipe: bool,
+) -> Result<Option<FileResult>, String> {
+    let mut report = Report::new();
+    for n in &plan.notes {
+        report.push(n.clone());
+    }
+    for (i, role) in &plan.uses {
+        if *role != Role::Grammar {
+            continue;
+        }
+        let Some(schema) = loaded.get(*i).and_then(|l| l.grammar.as_ref()) else {
+            continue;
+        };
+        let Some(slot) = validators.get_mut(*i) else {
+            continue;
+        };
+        let Some(input) = open_utf8(&plan.path)? else {
+            return Ok(None);
+        };
+        let v = slot.get_or_insert_with(|| Validator::new(schema));
+        let r = if pipe {
+            crate::xml::stream::pipe(input, |src| v.validate_events(src))
+        } else {
+            v.validate_events(&mut crate::xml::stream::StreamReader::new(input))
+        };
+        let not_wf = r
+            .diagnostics
+            .iter()
+            .any(|d| d.code == crate::xml::CODE_NOT_WF);
+        report.extend(r);
+        if not_wf {
+            break;
+        }
+    }
+    // Findings are printed with their lines: only then is the text read again.
+    let text = if report.diagnostics.is_empty() {
+        String::new()
+    } else {
+        let bytes = std::fs::read(&plan.path)
+            .map_err(|e| format!("{}: cannot read: {e}", plan.path.display()))?;
+        match crate::xml::decode(&bytes) {
+            Ok(t) => t,
+            Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    };
+    Ok(Some(FileResult {
+        name: plan.path.display().to_string(),
+        text,
+        report,
+    }))
+}
+
 /// Reads, decodes and checks one file: RELAX NG (each grammar), then Schematron (each rule set)
 /// unless the document is not well-formed.
 /// `integrity`: the attribute kinds when integrity runs; `beside`: run it on its own thread
@@ -570,6 +655,23 @@ fn check_file(
     integrity: Option<&AttrKinds>,
     beside: bool,
 ) -> Outcome {
+    // Only grammars apply (a schema's rules are not loaded when Schematron is off).
+    let has_rules = plan
+        .uses
+        .iter()
+        .any(|(i, r)| *r == Role::Rules && loaded.get(*i).is_some_and(|l| l.rules.is_some()));
+    let has_grammar = plan
+        .uses
+        .iter()
+        .any(|(i, r)| *r == Role::Grammar && loaded.get(*i).is_some_and(|l| l.grammar.is_some()));
+    let grammars_only = has_grammar && !has_rules;
+    if plan.stdin.is_none() && integrity.is_none() && grammars_only {
+        match stream_grammars(plan, loaded, validators, beside) {
+            Ok(Some(result)) => return Outcome::Checked(result),
+            Ok(None) => {}
+            Err(m) => return Outcome::Unreadable(m),
+        }
+    }
     let input = match &plan.stdin {
         Some(bytes) => io::Input {
             name: "-".to_string(),

@@ -15,12 +15,10 @@
 // A well-formedness error ends the document: it is returned once, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
-use std::collections::{HashMap, VecDeque};
-
-use quick_xml::events::Event as QEvent;
-use quick_xml::reader::Reader;
+pub mod stream;
 
 use crate::diag::{Diagnostic, Span};
+use stream::{Batch, EventRef, EventSource, Namespaces, Status, StreamReader};
 
 /// The namespace bound to the `xml` prefix (Namespaces in XML §3).
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -32,9 +30,9 @@ pub const CODE_NOT_WF: &str = "xml/not-well-formed";
 
 /// Largest total number of characters entity expansion may produce (XML §4.4 leaves the bound
 /// to the processor; this one stops "billion laughs").
-const MAX_EXPANSION: usize = 10_000_000;
+pub(crate) const MAX_EXPANSION: usize = 10_000_000;
 /// Deepest nesting of entity references inside entity replacement text.
-const MAX_ENTITY_DEPTH: usize = 16;
+pub(crate) const MAX_ENTITY_DEPTH: usize = 16;
 
 /// One attribute after namespace resolution; `value` is normalised per XML §3.3.3 (CDATA).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,13 +67,7 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Clone)]
-enum Entity {
-    Internal(String),
-    External,
-}
-
-fn wf(msg: impl Into<String>, span: Span) -> Diagnostic {
+pub(crate) fn wf(msg: impl Into<String>, span: Span) -> Diagnostic {
     Diagnostic::error(CODE_NOT_WF, msg).with_span(span)
 }
 
@@ -152,90 +144,26 @@ pub fn is_qname(s: &str) -> bool {
     }
 }
 
-fn normalize_newlines(s: &str) -> String {
-    if s.contains('\r') {
-        s.replace("\r\n", "\n").replace('\r', "\n")
-    } else {
-        s.to_string()
-    }
-}
-
-/// Streaming reader. Call [`XmlReader::next_event`] until it returns `Ok(None)`.
+/// Reader of a document held in memory, giving owned events one at a time (for consumers
+/// that keep events or read small documents; [`stream::StreamReader`] is the batch form).
+/// Call [`XmlReader::next_event`] until it returns `Ok(None)`.
 pub struct XmlReader<'a> {
-    text: &'a str,
-    reader: Reader<&'a [u8]>,
-    queue: VecDeque<Event>,
-    /// Open elements: qname, namespace frame length before the element.
-    stack: Vec<(String, usize)>,
-    /// Namespace bindings in scope, innermost last.
-    bindings: Vec<(String, String)>,
-    entities: HashMap<String, Entity>,
-    seen_root: bool,
-    root_closed: bool,
-    done: bool,
-    expanded: usize,
-    /// Offset added to spans (non-zero for entity replacement text parsed separately).
-    fragment: Option<Span>,
-    depth: usize,
-    pending: Option<(String, Span)>,
+    inner: StreamReader<&'a [u8]>,
+    batch: Batch,
+    next: usize,
+    namespaces: Namespaces,
+    ended: bool,
 }
 
 impl<'a> XmlReader<'a> {
     /// A reader over a whole document.
     pub fn new(text: &'a str) -> Self {
-        let mut reader = Reader::from_str(text);
-        {
-            let c = reader.config_mut();
-            c.check_end_names = false;
-            c.check_comments = true;
-            c.expand_empty_elements = false;
-            c.trim_text(false);
-            c.allow_dangling_amp = false;
-            c.allow_unmatched_ends = false;
-        }
         XmlReader {
-            text,
-            reader,
-            queue: VecDeque::new(),
-            stack: Vec::new(),
-            bindings: Vec::new(),
-            entities: HashMap::new(),
-            seen_root: false,
-            root_closed: false,
-            done: false,
-            expanded: 0,
-            fragment: None,
-            depth: 0,
-            pending: None,
-        }
-    }
-
-    /// Resolves a prefix ("" for the default namespace) in the current context.
-    pub fn lookup_prefix(&self, prefix: &str) -> Option<&str> {
-        if prefix == "xml" {
-            return Some(XML_NS);
-        }
-        self.bindings
-            .iter()
-            .rev()
-            .find(|(p, _)| same(p, prefix))
-            .map(|(_, u)| u.as_str())
-            .filter(|u| !u.is_empty() || prefix.is_empty())
-    }
-
-    /// The namespace bindings in scope (innermost last; later entries shadow earlier).
-    pub fn bindings(&self) -> &[(String, String)] {
-        &self.bindings
-    }
-
-    fn pos(&self) -> usize {
-        usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
-    }
-
-    fn map_span(&self, s: Span) -> Span {
-        match self.fragment {
-            Some(f) => f,
-            None => s,
+            inner: StreamReader::new(text.as_bytes()),
+            batch: Batch::default(),
+            next: 0,
+            namespaces: Namespaces::default(),
+            ended: false,
         }
     }
 
@@ -243,493 +171,70 @@ impl<'a> XmlReader<'a> {
     /// well-formedness error (after which the reader returns `Ok(None)`).
     pub fn next_event(&mut self) -> Result<Option<Event>, Diagnostic> {
         loop {
-            if let Some(e) = self.queue.pop_front() {
-                return Ok(Some(e));
+            if let Some(e) = self.batch.events().nth(self.next) {
+                self.next += 1;
+                return Ok(Some(owned(e, &self.namespaces)));
             }
-            if self.done {
-                return Ok(None);
-            }
-            match self.step() {
-                Ok(()) => {}
-                Err(d) => {
-                    self.done = true;
-                    self.queue.clear();
+            match std::mem::take(&mut self.batch.status) {
+                Status::Failed(d) => {
+                    self.ended = true;
                     return Err(d);
                 }
+                Status::Done => self.ended = true,
+                Status::More => {}
             }
+            if self.ended {
+                return Ok(None);
+            }
+            self.inner.fill(&mut self.batch);
+            self.namespaces.absorb(&self.batch);
+            self.next = 0;
         }
     }
+}
 
-    fn step(&mut self) -> Result<(), Diagnostic> {
-        let start = self.pos();
-        let ev = match self.reader.read_event() {
-            Ok(ev) => ev,
-            Err(e) => {
-                let at = usize::try_from(self.reader.error_position()).unwrap_or(start);
-                return Err(wf(
-                    format!("not well-formed: {e}"),
-                    self.map_span(Span::new(at, at + 1)),
-                ));
-            }
-        };
-        let end = self.pos();
-        let span = self.map_span(Span::new(start, end));
-        match ev {
-            QEvent::Start(e) => {
-                let raw: &str = &e;
-                self.start_tag(raw, span, false)?;
-            }
-            QEvent::Empty(e) => {
-                let raw: &str = &e;
-                self.start_tag(raw, span, true)?;
-            }
-            QEvent::End(e) => {
-                let name: &str = &e;
-                self.end_tag(name.trim_end(), span)?;
-            }
-            QEvent::Text(t) => {
-                let raw: &str = &t;
-                let text = normalize_newlines(raw);
-                self.text_event(text, span, true)?;
-            }
-            QEvent::CData(t) => {
-                let raw: &str = &t;
-                let text = normalize_newlines(raw);
-                if self.stack.is_empty() {
-                    return Err(wf("CDATA section outside the root element", span));
-                }
-                self.text_event(text, span, false)?;
-            }
-            QEvent::GeneralRef(r) => {
-                let name: &str = &r;
-                let name = name.to_string();
-                self.reference(&name, span)?;
-            }
-            QEvent::Comment(_) | QEvent::PI(_) => {}
-            QEvent::Decl(d) => {
-                if start != 0 && self.fragment.is_none() {
-                    return Err(wf("XML declaration not at the start of the document", span));
-                }
-                let raw: &str = &d;
-                check_decl(raw).map_err(|m| wf(m, span))?;
-            }
-            QEvent::DocType(d) => {
-                if self.seen_root {
-                    return Err(wf("DOCTYPE after the root element", span));
-                }
-                let raw: &str = &d;
-                let raw = raw.to_string();
-                self.doctype(&raw, span)?;
-            }
-            QEvent::Eof => {
-                if let Some((name, _)) = self.stack.last() {
-                    return Err(wf(
-                        format!("unexpected end of document: element <{name}> is not closed"),
-                        self.map_span(Span::at(self.text.len())),
-                    ));
-                }
-                if !self.seen_root && self.fragment.is_none() {
-                    return Err(wf("no root element", Span::at(self.text.len())));
-                }
-                self.done = true;
-                if let Some((text, span)) = self.pending.take() {
-                    self.queue.push_back(Event::Text { text, span });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn push(&mut self, e: Event) {
-        if let Some((text, span)) = self.pending.take() {
-            self.queue.push_back(Event::Text { text, span });
-        }
-        self.queue.push_back(e);
-    }
-
-    fn check_chars(&self, s: &str, span: Span) -> Result<(), Diagnostic> {
-        // Fast path: no control character but tab and line ends, and no byte 0xEF (the lead
-        // byte of U+FFFE and U+FFFF, the only characters from U+0080 up that a `str` can
-        // hold and XML excludes): then every character is allowed.
-        if !s
-            .bytes()
-            .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
-        {
-            return Ok(());
-        }
-        if let Some(c) = s.chars().find(|c| !is_xml_char(*c)) {
-            return Err(wf(
-                format!("character U+{:04X} is not allowed in XML", c as u32),
-                span,
-            ));
-        }
-        Ok(())
-    }
-
-    fn text_event(
-        &mut self,
-        text: String,
-        span: Span,
-        markup_text: bool,
-    ) -> Result<(), Diagnostic> {
-        self.check_chars(&text, span)?;
-        if markup_text && text.contains("]]>") {
-            return Err(wf("']]>' is not allowed in character data", span));
-        }
-        if self.stack.is_empty() && self.fragment.is_none() {
-            if text.chars().any(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')) {
-                let what = if self.root_closed { "after" } else { "before" };
-                return Err(wf(format!("text {what} the root element"), span));
-            }
-            return Ok(());
-        }
-        if text.is_empty() {
-            return Ok(());
-        }
-        match &mut self.pending {
-            Some((prev, ps)) => {
-                prev.push_str(&text);
-                *ps = Span::new(ps.start.min(span.start), ps.end.max(span.end));
-            }
-            None => self.pending = Some((text, span)),
-        }
-        Ok(())
-    }
-
-    fn reference(&mut self, name: &str, span: Span) -> Result<(), Diagnostic> {
-        if self.stack.is_empty() && self.fragment.is_none() {
-            return Err(wf("reference outside the root element", span));
-        }
-        let text = match name {
-            "lt" => "<".to_string(),
-            "gt" => ">".to_string(),
-            "amp" => "&".to_string(),
-            "apos" => "'".to_string(),
-            "quot" => "\"".to_string(),
-            _ if name.starts_with('#') => {
-                let c = char_ref(name)
-                    .ok_or_else(|| wf(format!("invalid character reference &{name};"), span))?;
-                c.to_string()
-            }
-            _ => match self.entities.get(name).cloned() {
-                None => return Err(wf(format!("undeclared entity &{name};"), span)),
-                Some(Entity::External) => {
-                    return Err(wf(format!("external entity &{name}; is not fetched"), span));
-                }
-                Some(Entity::Internal(v)) => {
-                    if !v.contains('<') && !v.contains('&') {
-                        self.count_expansion(v.len(), span)?;
-                        v
-                    } else {
-                        return self.expand_markup(&v, name, span);
-                    }
-                }
-            },
-        };
-        self.text_event(text, span, false)
-    }
-
-    fn count_expansion(&mut self, n: usize, span: Span) -> Result<(), Diagnostic> {
-        self.expanded = self.expanded.saturating_add(n);
-        if self.expanded > MAX_EXPANSION {
-            return Err(wf("entity expansion exceeds the limit", span));
-        }
-        Ok(())
-    }
-
-    fn expand_markup(&mut self, value: &str, name: &str, span: Span) -> Result<(), Diagnostic> {
-        if self.depth >= MAX_ENTITY_DEPTH {
-            return Err(wf(
-                format!("entity &{name}; nests too deeply (recursive?)"),
-                span,
-            ));
-        }
-        self.count_expansion(value.len(), span)?;
-        let mut sub = XmlReader::new(value);
-        sub.entities = self.entities.clone();
-        sub.entities.remove(name);
-        sub.fragment = Some(span);
-        sub.depth = self.depth + 1;
-        sub.bindings = self.bindings.clone();
-        sub.expanded = self.expanded;
-        sub.seen_root = true;
-        let mut events = Vec::new();
-        while let Some(e) = sub.next_event()? {
-            events.push(e);
-        }
-        if !sub.stack.is_empty() {
-            return Err(wf(format!("entity &{name}; is not balanced"), span));
-        }
-        self.expanded = sub.expanded;
-        for e in events {
-            match e {
-                Event::Text { text, span } => self.text_event(text, span, false)?,
-                other => self.push(other),
-            }
-        }
-        Ok(())
-    }
-
-    fn doctype(&mut self, raw: &str, span: Span) -> Result<(), Diagnostic> {
-        let Some(open) = raw.find('[') else {
-            if raw.contains("SYSTEM") || raw.contains("PUBLIC") {
-                // An external subset is never fetched; nothing declared in it is known.
-            }
-            return Ok(());
-        };
-        let subset = raw.get(open + 1..).unwrap_or("");
-        let subset = subset.rsplit_once(']').map(|(a, _)| a).unwrap_or(subset);
-        let mut rest = subset;
-        while let Some(i) = rest.find("<!ENTITY") {
-            rest = rest.get(i + 8..).unwrap_or("");
-            let body = rest.trim_start();
-            if body.starts_with('%') {
-                continue;
-            }
-            let name_end = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
-            let name = body.get(..name_end).unwrap_or("").to_string();
-            if !is_ncname(&name) {
-                return Err(wf(format!("bad entity name '{name}' in DOCTYPE"), span));
-            }
-            let after = body.get(name_end..).unwrap_or("").trim_start();
-            let q = after.chars().next();
-            let entity = match q {
-                Some(q @ ('"' | '\'')) => {
-                    let inner = after.get(1..).unwrap_or("");
-                    let Some(close) = inner.find(q) else {
-                        return Err(wf(format!("unterminated value of entity {name}"), span));
-                    };
-                    let v = inner.get(..close).unwrap_or("");
-                    Entity::Internal(expand_char_refs(v).ok_or_else(|| {
-                        wf(format!("bad character reference in entity {name}"), span)
-                    })?)
-                }
-                _ => Entity::External,
-            };
-            // XML §4.2: the first declaration is binding.
-            self.entities.entry(name).or_insert(entity);
-        }
-        Ok(())
-    }
-
-    fn start_tag(&mut self, raw: &str, span: Span, empty: bool) -> Result<(), Diagnostic> {
-        if self.root_closed && self.fragment.is_none() {
-            return Err(wf("a second root element", span));
-        }
-        self.seen_root = true;
-        let name_end = raw
-            .find(|c: char| c.is_whitespace() || c == '/')
-            .unwrap_or(raw.len());
-        let qname = raw.get(..name_end).unwrap_or("").to_string();
-        if !is_qname(&qname) {
-            return Err(wf(format!("'{qname}' is not a valid element name"), span));
-        }
-        let attr_text = raw.get(name_end..).unwrap_or("");
-        let raw_attrs = parse_attributes(attr_text).map_err(|m| wf(m, span))?;
-        let frame = self.bindings.len();
-        let mut bindings = Vec::new();
-        let mut plain = Vec::new();
-        for (k, v) in raw_attrs {
-            let value = self.attr_value(v, span)?;
-            if k == "xmlns" {
-                if value == XML_NS || value == XMLNS_NS {
-                    return Err(wf(
-                        format!("the namespace {value} cannot be the default"),
-                        span,
-                    ));
-                }
-                bindings.push((String::new(), value));
-            } else if let Some(p) = k.strip_prefix("xmlns:") {
-                if value.is_empty() {
-                    return Err(wf(format!("prefix '{p}' cannot be undeclared"), span));
-                }
-                if p == "xmlns" || (p == "xml") != (value == XML_NS) || value == XMLNS_NS {
-                    return Err(wf(
-                        format!("illegal binding of prefix '{p}' to {value}"),
-                        span,
-                    ));
-                }
-                bindings.push((p.to_string(), value));
-            } else {
-                plain.push((k, value));
-            }
-        }
-        self.bindings.extend(bindings.iter().cloned());
-        let (ns, local) = match self.resolve(&qname, true) {
-            Some(x) => x,
-            None => {
-                return Err(wf(
-                    format!("prefix of element <{qname}> is not bound"),
-                    span,
-                ));
-            }
-        };
-        let mut attrs = Vec::with_capacity(plain.len());
-        for (k, value) in plain {
-            if !is_qname(k) {
-                return Err(wf(format!("'{k}' is not a valid attribute name"), span));
-            }
-            let Some((ans, alocal)) = self.resolve(k, false) else {
-                return Err(wf(format!("prefix of attribute '{k}' is not bound"), span));
-            };
-            if attrs
-                .iter()
-                .any(|a: &Attribute| same(&a.ns, &ans) && same(&a.local, &alocal))
-            {
-                return Err(wf(format!("duplicate attribute '{k}'"), span));
-            }
-            attrs.push(Attribute {
-                ns: ans,
-                local: alocal,
-                qname: k.to_string(),
-                value,
-                span,
-            });
-        }
-        if empty {
-            // An empty-element tag: `End` follows at once, with the same name.
-            let end = Event::End {
-                ns: ns.clone(),
-                local: local.clone(),
-                span,
-            };
-            self.push(Event::Start {
-                ns,
-                local,
-                qname,
-                attrs,
-                bindings,
-                span,
-            });
-            self.bindings.truncate(frame);
-            if self.stack.is_empty() {
-                self.root_closed = true;
-            }
-            self.push(end);
-        } else {
-            self.stack.push((qname.clone(), frame));
-            self.push(Event::Start {
-                ns,
-                local,
-                qname,
-                attrs,
-                bindings,
-                span,
-            });
-        }
-        Ok(())
-    }
-
-    fn resolve(&self, qname: &str, element: bool) -> Option<(String, String)> {
-        match qname.split_once(':') {
-            Some((p, l)) => {
-                let uri = self.lookup_prefix(p)?;
-                if uri.is_empty() {
-                    return None;
-                }
-                Some((uri.to_string(), l.to_string()))
-            }
-            None if element => Some((
-                self.lookup_prefix("").unwrap_or("").to_string(),
-                qname.to_string(),
-            )),
-            None => Some((String::new(), qname.to_string())),
-        }
-    }
-
-    fn end_tag(&mut self, name: &str, span: Span) -> Result<(), Diagnostic> {
-        let Some((open, frame)) = self.stack.pop() else {
-            return Err(wf(format!("end tag </{name}> without a start tag"), span));
-        };
-        if !same(&open, name) {
-            return Err(wf(
-                format!("end tag </{name}> does not match start tag <{open}>"),
-                span,
-            ));
-        }
-        let (ns, local) = self
-            .resolve(&open, true)
-            .unwrap_or_else(|| (String::new(), open.clone()));
-        self.bindings.truncate(frame);
-        if self.stack.is_empty() {
-            self.root_closed = true;
-        }
-        self.push(Event::End { ns, local, span });
-        Ok(())
-    }
-
-    /// XML §3.3.3 attribute-value normalisation for CDATA attributes.
-    fn attr_value(&mut self, raw: &str, span: Span) -> Result<String, Diagnostic> {
-        let mut out = String::with_capacity(raw.len());
-        self.attr_value_into(raw, span, &mut out, 0)?;
-        Ok(out)
-    }
-
-    fn attr_value_into(
-        &mut self,
-        raw: &str,
-        span: Span,
-        out: &mut String,
-        depth: usize,
-    ) -> Result<(), Diagnostic> {
-        if depth > MAX_ENTITY_DEPTH {
-            return Err(wf("entity references nest too deeply (recursive?)", span));
-        }
-        let mut rest = raw;
-        while let Some(i) = rest.find(['&', '<', '\t', '\n', '\r']) {
-            out.push_str(rest.get(..i).unwrap_or(""));
-            let tail = rest.get(i..).unwrap_or("");
-            if tail.starts_with('<') {
-                return Err(wf("'<' is not allowed in an attribute value", span));
-            }
-            if tail.starts_with("\r\n") {
-                out.push(' ');
-                rest = tail.get(2..).unwrap_or("");
-                continue;
-            }
-            if !tail.starts_with('&') {
-                out.push(' ');
-                rest = tail.get(1..).unwrap_or("");
-                continue;
-            }
-            let Some(semi) = tail.find(';') else {
-                return Err(wf("unterminated reference in attribute value", span));
-            };
-            let name = tail.get(1..semi).unwrap_or("");
-            rest = tail.get(semi + 1..).unwrap_or("");
-            match name {
-                "lt" => out.push('<'),
-                "gt" => out.push('>'),
-                "amp" => out.push('&'),
-                "apos" => out.push('\''),
-                "quot" => out.push('"'),
-                _ if name.starts_with('#') => {
-                    let c = char_ref(name)
-                        .ok_or_else(|| wf(format!("invalid character reference &{name};"), span))?;
-                    out.push(c);
-                }
-                _ => match self.entities.get(name).cloned() {
-                    Some(Entity::Internal(v)) => {
-                        self.count_expansion(v.len(), span)?;
-                        self.attr_value_into(&v, span, out, depth + 1)?;
-                    }
-                    Some(Entity::External) => {
-                        return Err(wf(
-                            format!("external entity &{name}; in an attribute value"),
-                            span,
-                        ));
-                    }
-                    None => return Err(wf(format!("undeclared entity &{name};"), span)),
-                },
-            }
-        }
-        out.push_str(rest);
-        self.check_chars(out, span)
+/// An owned copy of a batch event.
+fn owned(e: EventRef<'_>, ns: &Namespaces) -> Event {
+    match e {
+        EventRef::Start(s) => Event::Start {
+            ns: ns.uri(s.ns).to_string(),
+            local: s.local.to_string(),
+            qname: s.qname.to_string(),
+            attrs: s
+                .attrs()
+                .map(|a| Attribute {
+                    ns: ns.uri(a.ns).to_string(),
+                    local: a.local.to_string(),
+                    qname: a.qname.to_string(),
+                    value: a.value.to_string(),
+                    span: s.span,
+                })
+                .collect(),
+            bindings: s
+                .bindings()
+                .map(|(p, id)| (p.to_string(), ns.uri(id).to_string()))
+                .collect(),
+            span: s.span,
+        },
+        EventRef::Text { text, span, .. } => Event::Text {
+            text: text.to_string(),
+            span,
+        },
+        EventRef::End {
+            ns: id,
+            local,
+            span,
+            ..
+        } => Event::End {
+            ns: ns.uri(id).to_string(),
+            local: local.to_string(),
+            span,
+        },
     }
 }
 
 /// XML §2.8 `XMLDecl`: version, then optional encoding and standalone, in that order.
-fn check_decl(raw: &str) -> Result<(), String> {
+pub(crate) fn check_decl(raw: &str) -> Result<(), String> {
     let body = raw.strip_prefix("xml").unwrap_or(raw);
     let attrs = parse_attributes(body)?;
     let mut it = attrs.iter().peekable();
@@ -764,7 +269,7 @@ fn check_decl(raw: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn char_ref(name: &str) -> Option<char> {
+pub(crate) fn char_ref(name: &str) -> Option<char> {
     let n = if let Some(h) = name.strip_prefix("#x") {
         u32::from_str_radix(h, 16).ok()?
     } else {
@@ -774,7 +279,7 @@ fn char_ref(name: &str) -> Option<char> {
     is_xml_char(c).then_some(c)
 }
 
-fn expand_char_refs(v: &str) -> Option<String> {
+pub(crate) fn expand_char_refs(v: &str) -> Option<String> {
     let mut out = String::new();
     let mut rest = v;
     while let Some(i) = rest.find("&#") {
@@ -788,42 +293,104 @@ fn expand_char_refs(v: &str) -> Option<String> {
     Some(out)
 }
 
-/// Splits the attribute part of a start tag into raw (name, value) pairs (XML §3.1).
-fn parse_attributes(s: &str) -> Result<Vec<(&str, &str)>, String> {
-    let mut out: Vec<(&str, &str)> = Vec::new();
-    let mut rest = s;
+/// Splits the attribute part of a start tag into raw (name, value) ranges of `s` (XML §3.1),
+/// into `out` (cleared first).
+pub(crate) fn parse_attributes_into(
+    s: &str,
+    out: &mut Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+) -> Result<(), String> {
+    out.clear();
+    let b = s.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = 0;
     loop {
-        let trimmed = rest.trim_start_matches([' ', '\t', '\n', '\r']);
-        let had_space = trimmed.len() != rest.len();
-        rest = trimmed;
-        if rest.is_empty() || rest == "/" {
-            return Ok(out);
+        let from = i;
+        while b.get(i).is_some_and(|&c| ws(c)) {
+            i += 1;
         }
-        if !had_space {
+        let rest = s.get(i..).unwrap_or("");
+        if rest.is_empty() || rest == "/" {
+            return Ok(());
+        }
+        if i == from {
             return Err("attributes must be separated by whitespace".to_string());
         }
-        let eq = rest
+        let eq = i + rest
             .find('=')
             .ok_or_else(|| "attribute without a value".to_string())?;
-        let name = rest.get(..eq).unwrap_or("").trim_end();
+        let mut name_end = eq;
+        while name_end > i && b.get(name_end - 1).is_some_and(|&c| ws(c)) {
+            name_end -= 1;
+        }
+        let name = s.get(i..name_end).unwrap_or("");
         if !is_name(name) {
             return Err(format!("'{name}' is not a valid attribute name"));
         }
-        let after = rest.get(eq + 1..).unwrap_or("").trim_start();
-        let q = after
-            .chars()
-            .next()
-            .filter(|c| *c == '"' || *c == '\'')
+        let mut q = eq + 1;
+        while b.get(q).is_some_and(|&c| ws(c)) {
+            q += 1;
+        }
+        let quote = b
+            .get(q)
+            .copied()
+            .filter(|c| *c == b'"' || *c == b'\'')
             .ok_or_else(|| format!("value of attribute '{name}' is not quoted"))?;
-        let inner = after.get(1..).unwrap_or("");
-        let close = inner
-            .find(q)
+        let close = b
+            .get(q + 1..)
+            .and_then(|t| t.iter().position(|&c| c == quote))
+            .map(|p| q + 1 + p)
             .ok_or_else(|| format!("value of attribute '{name}' is not terminated"))?;
-        if out.iter().any(|(n, _)| same(n, name)) {
+        if out
+            .iter()
+            .any(|(n, _)| same(s.get(n.clone()).unwrap_or(""), name))
+        {
             return Err(format!("duplicate attribute '{name}'"));
         }
-        out.push((name, inner.get(..close).unwrap_or("")));
-        rest = inner.get(close + 1..).unwrap_or("");
+        out.push((i..name_end, q + 1..close));
+        i = close + 1;
+    }
+}
+
+/// Raw (name, value) pairs of an attribute list (for the XML declaration).
+fn parse_attributes(s: &str) -> Result<Vec<(&str, &str)>, String> {
+    let mut ranges = Vec::new();
+    parse_attributes_into(s, &mut ranges)?;
+    Ok(ranges
+        .into_iter()
+        .map(|(n, v)| (s.get(n).unwrap_or(""), s.get(v).unwrap_or("")))
+        .collect())
+}
+
+/// The encoding named by the XML declaration at the start of `body` (lower case), read from
+/// its ASCII-compatible first 200 bytes (XML §4.3.3).
+fn declared_encoding(body: &[u8]) -> Option<String> {
+    let head: String = body.iter().take(200).map(|&b| b as char).collect();
+    head.strip_prefix("<?xml")
+        .and_then(|d| d.split("?>").next())
+        .and_then(|d| d.split_once("encoding"))
+        .and_then(|(_, rest)| {
+            let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+            let q = rest.chars().next()?;
+            rest.get(1..)?.split(q).next().map(str::to_ascii_lowercase)
+        })
+}
+
+/// Whether a document starting with `head` (its first few hundred bytes, or all of it if
+/// shorter) is UTF-8 and can be read as a stream: `Some(n)` with the length of its byte-order
+/// mark to skip, or `None` when it must be decoded whole with [`decode`] (UTF-16, ISO-8859-1,
+/// US-ASCII or an unsupported encoding, which [`decode`] reports).
+pub fn utf8_stream_start(head: &[u8]) -> Option<usize> {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return None;
+    }
+    let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    match declared_encoding(head.get(bom..).unwrap_or(&[])).as_deref() {
+        None | Some("utf-8" | "utf8") => Some(bom),
+        Some(_) => None,
     }
 }
 
@@ -856,17 +423,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, Diagnostic> {
         return utf16(false);
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    // The declared encoding, read from the ASCII-compatible start of the document.
-    let head: String = body.iter().take(200).map(|&b| b as char).collect();
-    let declared = head
-        .strip_prefix("<?xml")
-        .and_then(|d| d.split("?>").next())
-        .and_then(|d| d.split_once("encoding"))
-        .and_then(|(_, rest)| {
-            let rest = rest.trim_start().strip_prefix('=')?.trim_start();
-            let q = rest.chars().next()?;
-            rest.get(1..)?.split(q).next().map(str::to_ascii_lowercase)
-        });
+    let declared = declared_encoding(body);
     match declared.as_deref() {
         None | Some("utf-8" | "utf8") => String::from_utf8(body.to_vec()).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
