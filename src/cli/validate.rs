@@ -22,7 +22,7 @@ use super::{exit, io};
 use annotate_snippets::{AnnotationKind, Element, Group, Level, Renderer, Snippet};
 
 use super::bundled;
-use crate::diag::{Diagnostic, LineIndex, Report, Severity, Span, format_short};
+use crate::diag::{Diagnostic, FullText, LineIndex, Report, Severity, Span, format_short};
 use crate::integrity::{self, attrs::AttrKinds};
 use crate::schematron::{self, CheckOptions};
 use crate::validate::Validator;
@@ -951,9 +951,9 @@ pub fn run(args: ValidateArgs) -> i32 {
     match args.format {
         Format::Short => {
             for f in &results {
-                let index = LineIndex::new(&f.text);
+                let lines = FullText::new(f.text.as_str());
                 for d in &f.report.diagnostics {
-                    out.push_str(&format_short(&f.name, &f.text, &index, d));
+                    out.push_str(&format_short(&f.name, &lines, d));
                     out.push('\n');
                 }
             }
