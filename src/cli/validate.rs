@@ -22,7 +22,9 @@ use super::{exit, io};
 use annotate_snippets::{AnnotationKind, Element, Group, Level, Renderer, Snippet};
 
 use super::bundled;
-use crate::diag::{Diagnostic, FullText, LineIndex, Report, Severity, Span, format_short};
+use crate::diag::{
+    Diagnostic, FullText, Related, Report, Severity, SourceLines, Span, TextView, format_short,
+};
 use crate::integrity::{self, attrs::AttrKinds};
 use crate::schematron::{self, CheckOptions};
 use crate::validate::Validator;
@@ -90,9 +92,10 @@ fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
     (files, errors)
 }
 
+/// One checked document: its name, the findings, and what printers need of its text.
 struct FileResult {
     name: String,
-    text: String,
+    view: TextView,
     report: Report,
 }
 
@@ -187,23 +190,18 @@ fn merge_integrity(mut report: Report, found: Report) -> Report {
     report
 }
 
-/// The lines of `text` around a byte span: (text of those lines, 1-based first line, the span
-/// relative to that text), so that a snippet renders one or two lines, not a whole file.
-fn excerpt(text: &str, index: &LineIndex, span: Span) -> (String, usize, std::ops::Range<usize>) {
+/// The lines of a text around a byte span: (text of those lines, 1-based first line, the span
+/// relative to that text), so that a snippet renders at most three lines, not a whole file.
+fn excerpt(
+    text: &(impl SourceLines + ?Sized),
+    span: Span,
+) -> (String, usize, std::ops::Range<usize>) {
     let start = span.start.min(text.len());
-    let (line, _) = index.line_col(text, start);
-    let (end_line, _) = index.line_col(text, span.end.min(text.len()));
+    let (line, _) = text.line_col(start);
+    let (end_line, _) = text.line_col(span.end.min(text.len()));
     let end_line = end_line.min(line + 2);
-    let line_start = text
-        .get(..start)
-        .and_then(|t| t.rfind('\n'))
-        .map_or(0, |i| i + 1);
-    let begin = start - line_start;
-    let mut lines = Vec::new();
-    for l in line..=end_line {
-        let t: String = index.line_text(text, l).to_string();
-        lines.push(t);
-    }
+    let begin = start.saturating_sub(text.line_start(line).unwrap_or(0));
+    let lines: Vec<&str> = (line..=end_line).map(|l| text.line_text(l)).collect();
     let joined = lines.join("\n");
     let end = (begin + span.end.saturating_sub(span.start)).min(joined.len());
     let fix = |mut i: usize| {
@@ -227,7 +225,6 @@ fn level(s: Severity) -> Level<'static> {
 /// `--format human`: each finding as an annotated source snippet (annotate-snippets), with
 /// what was expected, hints, and the rejecting schema definition as a secondary snippet.
 fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
-    let index = LineIndex::new(&f.text);
     let renderer = Renderer::plain();
     for d in &f.report.diagnostics {
         let mut notes: Vec<String> = Vec::new();
@@ -236,8 +233,8 @@ fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
         }
         notes.extend(d.hints.iter().cloned());
         let mut elements: Vec<Element<'_>> = Vec::new();
-        if let Some(span) = d.span.filter(|_| !f.text.is_empty()) {
-            let (src, first, range) = excerpt(&f.text, &index, span);
+        if let Some(span) = d.span.filter(|_| !f.view.is_empty()) {
+            let (src, first, range) = excerpt(&f.view, span);
             elements.push(
                 Snippet::source(src)
                     .line_start(first)
@@ -251,8 +248,7 @@ fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
             let Some(text) = sources.get(&r.source) else {
                 continue;
             };
-            let sindex = LineIndex::new(text);
-            let (src, first, _) = excerpt(text, &sindex, Span::new(r.span.start, r.span.start));
+            let (src, first, _) = excerpt(text, Span::at(r.span.start));
             // The whole definition line, without its indentation.
             let first_line = src.lines().next().unwrap_or("");
             let indent = first_line.len() - first_line.trim_start().len();
@@ -282,14 +278,23 @@ fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
 }
 
 /// Schema texts by path as diagnostics name them (for secondary snippets).
-type SchemaTexts = std::collections::HashMap<String, String>;
+type SchemaTexts = std::collections::HashMap<String, FullText>;
+
+/// The texts of the grammars' files, for `--format human`'s secondary snippets.
+fn schema_texts(loaded: &[Loaded]) -> SchemaTexts {
+    let mut texts = SchemaTexts::new();
+    for s in loaded.iter().filter_map(|l| l.grammar.as_ref()) {
+        for file in &s.files {
+            let text = FullText::new(file.text.clone());
+            texts.insert(file.path.display().to_string(), text);
+        }
+    }
+    texts
+}
 
 /// `--format json`: one JSON object per line per finding (JSON Lines).
-fn json_line(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::Value {
-    let (line, col) = d
-        .span
-        .map(|s| index.line_col(&f.text, s.start))
-        .unwrap_or((1, 1));
+fn json_line(f: &FileResult, d: &Diagnostic) -> serde_json::Value {
+    let (line, col) = d.span.map(|s| f.view.line_col(s.start)).unwrap_or((1, 1));
     serde_json::json!({
         "file": f.name,
         "line": line,
@@ -300,6 +305,74 @@ fn json_line(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::V
         "expected": d.expected,
         "hints": d.hints,
     })
+}
+
+/// The findings of every checked file in one format; `human` ends with a summary line.
+fn render(results: &[FileResult], format: Format, texts: &SchemaTexts) -> String {
+    let mut out = String::new();
+    match format {
+        Format::Short => {
+            for f in results {
+                for d in &f.report.diagnostics {
+                    out.push_str(&format_short(&f.name, &f.view, d));
+                    out.push('\n');
+                }
+            }
+        }
+        Format::Human => {
+            for f in results {
+                render_human(f, texts, &mut out);
+            }
+            out.push_str(&summary(results));
+        }
+        Format::Json => {
+            for f in results {
+                for d in &f.report.diagnostics {
+                    out.push_str(&json_line(f, d).to_string());
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `N files checked: V valid, I invalid[, W warning(s)]`, the last line of `human`.
+fn summary(results: &[FileResult]) -> String {
+    let invalid = results.iter().filter(|f| f.report.has_errors()).count();
+    let warnings: usize = results
+        .iter()
+        .map(|f| f.report.count(Severity::Warning))
+        .sum();
+    format!(
+        "{} file{} checked: {} valid, {} invalid{}\n",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" },
+        results.len() - invalid,
+        invalid,
+        if warnings > 0 {
+            format!(", {warnings} warning(s)")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Turns each finding's positions in the document itself (`Related` with an empty `source`)
+/// into hints `"{label} at line {l}, column {c}"` after its other hints, so that no format
+/// looks them up among the schema texts.
+fn locate_related(f: &mut FileResult) {
+    for d in &mut f.report.diagnostics {
+        let (here, elsewhere): (Vec<Related>, Vec<Related>) = std::mem::take(&mut d.related)
+            .into_iter()
+            .partition(|r| r.source.is_empty());
+        d.related = elsewhere;
+        for r in here {
+            let (line, col) = f.view.line_col(r.span.start);
+            d.hints
+                .push(format!("{} at line {line}, column {col}", r.label));
+        }
+    }
 }
 
 enum Outcome {
@@ -588,7 +661,7 @@ fn check_file(
             report.push(d);
             return Outcome::Checked(FileResult {
                 name: input.name,
-                text: String::new(),
+                view: TextView::full(String::new()),
                 report,
             });
         }
@@ -634,7 +707,7 @@ fn check_file(
     });
     Outcome::Checked(FileResult {
         name: input.name,
-        text,
+        view: TextView::full(text),
         report,
     })
 }
@@ -933,70 +1006,24 @@ pub fn run(args: ValidateArgs) -> i32 {
     let mut results = Vec::new();
     for outcome in check_all(&plans, &loaded, &opts, kinds.as_ref()) {
         match outcome {
-            Outcome::Checked(r) => results.push(r),
+            Outcome::Checked(mut r) => {
+                locate_related(&mut r);
+                results.push(r);
+            }
             Outcome::Unreadable(m) => {
                 eprintln!("{m}");
                 code = code.max(exit::USAGE);
             }
         }
     }
-    let mut out = String::new();
-    let mut invalid = 0;
-    for f in &results {
-        if f.report.has_errors() {
-            invalid += 1;
-            code = code.max(exit::INVALID);
-        }
+    if results.iter().any(|f| f.report.has_errors()) {
+        code = code.max(exit::INVALID);
     }
-    match args.format {
-        Format::Short => {
-            for f in &results {
-                let lines = FullText::new(f.text.as_str());
-                for d in &f.report.diagnostics {
-                    out.push_str(&format_short(&f.name, &lines, d));
-                    out.push('\n');
-                }
-            }
-        }
-        Format::Human => {
-            let mut texts = SchemaTexts::new();
-            for l in &loaded {
-                if let Some(s) = &l.grammar {
-                    for file in &s.files {
-                        texts.insert(file.path.display().to_string(), file.text.clone());
-                    }
-                }
-            }
-            for f in &results {
-                render_human(f, &texts, &mut out);
-            }
-            let warnings: usize = results
-                .iter()
-                .map(|f| f.report.count(Severity::Warning))
-                .sum();
-            out.push_str(&format!(
-                "{} file{} checked: {} valid, {} invalid{}\n",
-                results.len(),
-                if results.len() == 1 { "" } else { "s" },
-                results.len() - invalid,
-                invalid,
-                if warnings > 0 {
-                    format!(", {warnings} warning(s)")
-                } else {
-                    String::new()
-                }
-            ));
-        }
-        Format::Json => {
-            for f in &results {
-                let index = LineIndex::new(&f.text);
-                for d in &f.report.diagnostics {
-                    out.push_str(&json_line(f, &index, d).to_string());
-                    out.push('\n');
-                }
-            }
-        }
-    }
+    let texts = match args.format {
+        Format::Human => schema_texts(&loaded),
+        Format::Short | Format::Json => SchemaTexts::new(),
+    };
+    let out = render(&results, args.format, &texts);
     if let Err(m) = io::emit(None, out.as_bytes()) {
         eprintln!("{m}");
         code = code.max(exit::USAGE);
