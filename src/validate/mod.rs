@@ -1224,17 +1224,19 @@ impl Validator {
                                 Some(IdType::Id) => {
                                     let v = att.value.trim_matches([' ', '\t', '\n', '\r']);
                                     if let Some(first) = ids.get(v) {
-                                        let index = crate::diag::LineIndex::new(text);
-                                        let (l, c) = index.line_col(text, first.start);
+                                        // A position in the document itself (empty source):
+                                        // the printer gives its line and column.
                                         report.push(
                                             Diagnostic::error(
                                                 codes::DUPLICATE_ID,
                                                 format!("ID \"{v}\" has already been defined"),
                                             )
                                             .with_span(at)
-                                            .with_hint(format!(
-                                                "first occurrence of ID \"{v}\" at line {l}, column {c}"
-                                            )),
+                                            .with_related(Related {
+                                                source: String::new(),
+                                                span: *first,
+                                                label: format!("first occurrence of ID \"{v}\""),
+                                            }),
                                         );
                                     } else if !v.is_empty() {
                                         ids.insert(v.to_string(), at);
