@@ -15,6 +15,11 @@
 //! The report is the output (stdout); exit codes per DEVELOPERS.md: 0 all valid, 1 a document
 //! invalid or not well-formed, 2 usage/I/O/schema not found, 3 schema incorrect; highest wins.
 //! It must not hold validation logic (that is `crate::validate` and `crate::schematron`).
+//!
+//! Printing asks a `crate::diag::TextView` for lines and columns: the whole text, or (`sparse`)
+//! only what the findings point at, read again from the file in chunks. A position in the
+//! document itself (a `Related` with an empty `source`) is printed as a hint with its line and
+//! column.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +27,9 @@ use super::{exit, io};
 use annotate_snippets::{AnnotationKind, Element, Group, Level, Renderer, Snippet};
 
 use super::bundled;
+// Not used by `check_file` yet: the RELAX NG check that streams large files will use it.
+#[cfg_attr(not(test), allow(dead_code))]
+mod sparse;
 use crate::diag::{
     Diagnostic, FullText, Related, Report, Severity, SourceLines, Span, TextView, format_short,
 };
@@ -1039,6 +1047,78 @@ mod tests {
     fn well_formedness_only() {
         assert!(!well_formed("<a/>").has_errors());
         assert!(well_formed("<a>").has_errors());
+    }
+
+    /// Paragraphs with IDs (typed ID) and a date, in a letter that needs an opener.
+    const GRAMMAR: &str = r#"<element name="letter" xmlns="http://relaxng.org/ns/structure/1.0"
+        datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+      <element name="opener"><text/></element>
+      <oneOrMore>
+        <element name="p">
+          <attribute name="xml:id"><data type="ID"/></attribute>
+          <optional><attribute name="when"><data type="date"/></attribute></optional>
+          <text/>
+        </element>
+      </oneOrMore>
+    </element>
+    "#;
+
+    /// A byte-order mark, CRLF line ends, non-ASCII text and several findings: a bad date, a
+    /// duplicate ID, an element not allowed (with the rejecting definition).
+    const DOC: &str = "\u{feff}<letter>\r\n  <opener>Дорогой товарищ Тито,</opener>\r\n  <p xml:id=\"a\" when=\"23.9.1954\">Čestitamo 😀</p>\r\n  <p xml:id=\"a\">Again.</p> <note/>\r\n  <p xml:id=\"b\">End.</p>\r\n</letter>";
+
+    /// The three formats of `f` (document-relative positions made hints first).
+    fn all_formats(mut f: FileResult, texts: &SchemaTexts) -> Vec<String> {
+        locate_related(&mut f);
+        let results = [f];
+        [Format::Short, Format::Json, Format::Human]
+            .map(|format| render(&results, format, texts))
+            .to_vec()
+    }
+
+    #[test]
+    fn the_sparse_view_prints_as_the_whole_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let (rng, doc) = (dir.path().join("l.rng"), dir.path().join("d.xml"));
+        std::fs::write(&rng, GRAMMAR).unwrap();
+        std::fs::write(&doc, DOC).unwrap();
+        let Ok(schema) = super::super::schema::load_schema_uncached(&rng) else {
+            panic!("the grammar does not compile")
+        };
+        let text = crate::xml::decode(DOC.as_bytes()).unwrap();
+        let mut report = Validator::new(&schema).validate(&text);
+        let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert!(
+            codes.contains(&crate::validate::codes::DUPLICATE_ID),
+            "{codes:?}"
+        );
+        assert!(codes.len() >= 3, "{codes:?}");
+        // A span over three lines and beyond, and one past the end.
+        report.push(Diagnostic::warning("t/long", "long").with_span(Span::new(20, 150)));
+        report.push(Diagnostic::info("t/end", "end").with_span(Span::new(900, 990)));
+        let texts = schema_texts(&[Loaded {
+            grammar: Some(schema),
+            rules: None,
+        }]);
+        let view = sparse::sparse_view(&doc, &report).unwrap();
+        assert!(matches!(view, TextView::Sparse(_)));
+        let name = "d.xml".to_string();
+        let full = FileResult {
+            name: name.clone(),
+            view: TextView::full(text),
+            report: report.clone(),
+        };
+        let sparse = FileResult { name, view, report };
+        let (full, sparse) = (all_formats(full, &texts), all_formats(sparse, &texts));
+        assert_eq!(full, sparse);
+        let human = &sparse[2];
+        for want in [
+            "first occurrence of ID \"a\" at line 3, column 34",
+            "Čestitamo 😀",
+            "l.rng",
+        ] {
+            assert!(human.contains(want), "{want}: {human}");
+        }
     }
 
     #[test]
