@@ -471,3 +471,43 @@ fn compiled_schema_cache() {
     assert_eq!(code, 1);
     assert!(!out.contains("\"date\" is invalid"), "{out}");
 }
+
+/// A grammar typing `xml:id` as ID (DTD compatibility, RELAX NG DTD Compatibility §4).
+const ID_SCHEMA: &str = r#"<element name="letter" xmlns="http://relaxng.org/ns/structure/1.0"
+    datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+  <oneOrMore>
+    <element name="p">
+      <attribute name="xml:id"><data type="ID"/></attribute>
+      <text/>
+    </element>
+  </oneOrMore>
+</element>
+"#;
+
+/// A document using one `xml:id` twice, after non-ASCII text and with CRLF line ends.
+const DUPLICATE_ID_DOC: &str = "<letter>\r\n  <p xml:id=\"a\">Dear comrade Tito,</p>\r\n  <p xml:id=\"b\">Čestitamo!</p> <p xml:id=\"a\">Again.</p>\r\n</letter>\r\n";
+
+/// A duplicate `xml:id` found by RELAX NG (integrity off) names the first occurrence by line and
+/// column in every format (as a hint in json and human; short has no hints).
+#[test]
+fn duplicate_id_names_the_first_occurrence() {
+    let f = Fixture::new();
+    f.write("ids.rng", ID_SCHEMA);
+    f.write("dup.xml", DUPLICATE_ID_DOC);
+    for format in ["short", "json", "human"] {
+        let (code, out, err) = f.run(&[
+            "validate", "--checks", "rng", "--schema", "ids.rng", "--format", format, "dup.xml",
+        ]);
+        assert_eq!(code, 1, "{out}{err}");
+        if format != "short" {
+            // The line and column where the first start tag ends, as jing reports it.
+            let hint = "first occurrence of ID \"a\" at line 2, column 17";
+            let hint = match format {
+                "json" => hint.replace('"', "\\\""),
+                _ => hint.to_string(),
+            };
+            assert!(out.contains(&hint), "{out}");
+        }
+        insta::assert_snapshot!(format!("duplicate_id_{format}"), out);
+    }
+}

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::{exit, io};
 use crate::convert::{self, Options};
-use crate::diag::{LineIndex, Severity, format_short};
+use crate::diag::{FullText, Severity, format_short};
 use crate::register::{self, Register};
 
 /// The register bundled into the binary: the project's `editions/register.xml`.
@@ -79,13 +79,13 @@ pub fn run(args: ConvertArgs) -> i32 {
     };
     let result = convert::convert(&text, &register, &options);
 
-    let index = LineIndex::new(&text);
+    let lines = FullText::new(text.as_str());
     let mut stderr = String::new();
     for d in &result.report.diagnostics {
         if d.severity == Severity::Info && !args.report {
             continue;
         }
-        let _ = writeln!(stderr, "{}", format_short(&input.name, &text, &index, d));
+        let _ = writeln!(stderr, "{}", format_short(&input.name, &lines, d));
     }
     if args.report {
         stderr.push_str(&report_text(&result, &register_name));

@@ -65,10 +65,10 @@ impl Resolver for CliResolver {
         match compact_to_rng(&text, &name) {
             Ok(xml) => Ok((path, xml)),
             Err(ds) => {
-                let index = crate::diag::LineIndex::new(&text);
+                let lines = crate::diag::FullText::new(text.as_str());
                 let msgs: Vec<String> = ds
                     .iter()
-                    .map(|d| crate::diag::format_short(&name, &text, &index, d))
+                    .map(|d| crate::diag::format_short(&name, &lines, d))
                     .collect();
                 Err(msgs.join("\n"))
             }
@@ -103,12 +103,12 @@ pub fn schema_xml(path: &Path) -> Result<String, LoadFailure> {
     })?;
     if is_rnc(path) {
         return compact_to_rng(&text, &input.name).map_err(|ds| {
-            let index = crate::diag::LineIndex::new(&text);
+            let lines = crate::diag::FullText::new(text.as_str());
             LoadFailure {
                 code: exit::SCHEMA,
                 messages: ds
                     .iter()
-                    .map(|d| crate::diag::format_short(&input.name, &text, &index, d))
+                    .map(|d| crate::diag::format_short(&input.name, &lines, d))
                     .collect(),
             }
         });

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{exit, io};
-use crate::diag::{Diagnostic, LineIndex, format_short};
+use crate::diag::{Diagnostic, FullText, SourceLines, format_short};
 use crate::schematron::{self, CheckOptions, LoadError, Schema};
 
 /// The bundled edition rules (`--schema teikit-edition`): `schemas/teikit-edition.sch`.
@@ -249,14 +249,14 @@ fn emit_one(
     text: &str,
     d: &Diagnostic,
 ) {
-    let index = LineIndex::new(text);
+    let lines = FullText::new(text);
     match format {
         Format::Short => {
-            let _ = writeln!(out, "{}", format_short(path, text, &index, d));
+            let _ = writeln!(out, "{}", format_short(path, &lines, d));
         }
         Format::Json => {
             let (line, column) = match d.span {
-                Some(s) => index.line_col(text, s.start),
+                Some(s) => lines.line_col(s.start),
                 None => (1, 1),
             };
             json.push(serde_json::json!({

@@ -15,6 +15,11 @@
 //! The report is the output (stdout); exit codes per DEVELOPERS.md: 0 all valid, 1 a document
 //! invalid or not well-formed, 2 usage/I/O/schema not found, 3 schema incorrect; highest wins.
 //! It must not hold validation logic (that is `crate::validate` and `crate::schematron`).
+//!
+//! Printing asks a `crate::diag::TextView` for lines and columns: the whole text, or (`sparse`)
+//! only what the findings point at, read again from the file in chunks. A position in the
+//! document itself (a `Related` with an empty `source`) is printed as a hint with its line and
+//! column.
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +27,10 @@ use super::{exit, io};
 use annotate_snippets::{AnnotationKind, Element, Group, Level, Renderer, Snippet};
 
 use super::bundled;
-use crate::diag::{Diagnostic, LineIndex, Report, Severity, Span, format_short};
+mod sparse;
+use crate::diag::{
+    Diagnostic, FullText, Related, Report, Severity, SourceLines, Span, TextView, format_short,
+};
 use crate::integrity::{self, attrs::AttrKinds};
 use crate::schematron::{self, CheckOptions};
 use crate::validate::Validator;
@@ -90,9 +98,10 @@ fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
     (files, errors)
 }
 
+/// One checked document: its name, the findings, and what printers need of its text.
 struct FileResult {
     name: String,
-    text: String,
+    view: TextView,
     report: Report,
 }
 
@@ -187,23 +196,18 @@ fn merge_integrity(mut report: Report, found: Report) -> Report {
     report
 }
 
-/// The lines of `text` around a byte span: (text of those lines, 1-based first line, the span
-/// relative to that text), so that a snippet renders one or two lines, not a whole file.
-fn excerpt(text: &str, index: &LineIndex, span: Span) -> (String, usize, std::ops::Range<usize>) {
+/// The lines of a text around a byte span: (text of those lines, 1-based first line, the span
+/// relative to that text), so that a snippet renders at most three lines, not a whole file.
+fn excerpt(
+    text: &(impl SourceLines + ?Sized),
+    span: Span,
+) -> (String, usize, std::ops::Range<usize>) {
     let start = span.start.min(text.len());
-    let (line, _) = index.line_col(text, start);
-    let (end_line, _) = index.line_col(text, span.end.min(text.len()));
+    let (line, _) = text.line_col(start);
+    let (end_line, _) = text.line_col(span.end.min(text.len()));
     let end_line = end_line.min(line + 2);
-    let line_start = text
-        .get(..start)
-        .and_then(|t| t.rfind('\n'))
-        .map_or(0, |i| i + 1);
-    let begin = start - line_start;
-    let mut lines = Vec::new();
-    for l in line..=end_line {
-        let t: String = index.line_text(text, l).to_string();
-        lines.push(t);
-    }
+    let begin = start.saturating_sub(text.line_start(line).unwrap_or(0));
+    let lines: Vec<&str> = (line..=end_line).map(|l| text.line_text(l)).collect();
     let joined = lines.join("\n");
     let end = (begin + span.end.saturating_sub(span.start)).min(joined.len());
     let fix = |mut i: usize| {
@@ -227,7 +231,6 @@ fn level(s: Severity) -> Level<'static> {
 /// `--format human`: each finding as an annotated source snippet (annotate-snippets), with
 /// what was expected, hints, and the rejecting schema definition as a secondary snippet.
 fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
-    let index = LineIndex::new(&f.text);
     let renderer = Renderer::plain();
     for d in &f.report.diagnostics {
         let mut notes: Vec<String> = Vec::new();
@@ -236,8 +239,8 @@ fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
         }
         notes.extend(d.hints.iter().cloned());
         let mut elements: Vec<Element<'_>> = Vec::new();
-        if let Some(span) = d.span.filter(|_| !f.text.is_empty()) {
-            let (src, first, range) = excerpt(&f.text, &index, span);
+        if let Some(span) = d.span.filter(|_| !f.view.is_empty()) {
+            let (src, first, range) = excerpt(&f.view, span);
             elements.push(
                 Snippet::source(src)
                     .line_start(first)
@@ -251,8 +254,7 @@ fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
             let Some(text) = sources.get(&r.source) else {
                 continue;
             };
-            let sindex = LineIndex::new(text);
-            let (src, first, _) = excerpt(text, &sindex, Span::new(r.span.start, r.span.start));
+            let (src, first, _) = excerpt(text, Span::at(r.span.start));
             // The whole definition line, without its indentation.
             let first_line = src.lines().next().unwrap_or("");
             let indent = first_line.len() - first_line.trim_start().len();
@@ -282,14 +284,23 @@ fn render_human(f: &FileResult, sources: &SchemaTexts, out: &mut String) {
 }
 
 /// Schema texts by path as diagnostics name them (for secondary snippets).
-type SchemaTexts = std::collections::HashMap<String, String>;
+type SchemaTexts = std::collections::HashMap<String, FullText>;
+
+/// The texts of the grammars' files, for `--format human`'s secondary snippets.
+fn schema_texts(loaded: &[Loaded]) -> SchemaTexts {
+    let mut texts = SchemaTexts::new();
+    for s in loaded.iter().filter_map(|l| l.grammar.as_ref()) {
+        for file in &s.files {
+            let text = FullText::new(file.text.clone());
+            texts.insert(file.path.display().to_string(), text);
+        }
+    }
+    texts
+}
 
 /// `--format json`: one JSON object per line per finding (JSON Lines).
-fn json_line(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::Value {
-    let (line, col) = d
-        .span
-        .map(|s| index.line_col(&f.text, s.start))
-        .unwrap_or((1, 1));
+fn json_line(f: &FileResult, d: &Diagnostic) -> serde_json::Value {
+    let (line, col) = d.span.map(|s| f.view.line_col(s.start)).unwrap_or((1, 1));
     serde_json::json!({
         "file": f.name,
         "line": line,
@@ -300,6 +311,74 @@ fn json_line(f: &FileResult, index: &LineIndex, d: &Diagnostic) -> serde_json::V
         "expected": d.expected,
         "hints": d.hints,
     })
+}
+
+/// The findings of every checked file in one format; `human` ends with a summary line.
+fn render(results: &[FileResult], format: Format, texts: &SchemaTexts) -> String {
+    let mut out = String::new();
+    match format {
+        Format::Short => {
+            for f in results {
+                for d in &f.report.diagnostics {
+                    out.push_str(&format_short(&f.name, &f.view, d));
+                    out.push('\n');
+                }
+            }
+        }
+        Format::Human => {
+            for f in results {
+                render_human(f, texts, &mut out);
+            }
+            out.push_str(&summary(results));
+        }
+        Format::Json => {
+            for f in results {
+                for d in &f.report.diagnostics {
+                    out.push_str(&json_line(f, d).to_string());
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `N files checked: V valid, I invalid[, W warning(s)]`, the last line of `human`.
+fn summary(results: &[FileResult]) -> String {
+    let invalid = results.iter().filter(|f| f.report.has_errors()).count();
+    let warnings: usize = results
+        .iter()
+        .map(|f| f.report.count(Severity::Warning))
+        .sum();
+    format!(
+        "{} file{} checked: {} valid, {} invalid{}\n",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" },
+        results.len() - invalid,
+        invalid,
+        if warnings > 0 {
+            format!(", {warnings} warning(s)")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Turns each finding's positions in the document itself (`Related` with an empty `source`)
+/// into hints `"{label} at line {l}, column {c}"` after its other hints, so that no format
+/// looks them up among the schema texts.
+fn locate_related(f: &mut FileResult) {
+    for d in &mut f.report.diagnostics {
+        let (here, elsewhere): (Vec<Related>, Vec<Related>) = std::mem::take(&mut d.related)
+            .into_iter()
+            .partition(|r| r.source.is_empty());
+        d.related = elsewhere;
+        for r in here {
+            let (line, col) = f.view.line_col(r.span.start);
+            d.hints
+                .push(format!("{} at line {line}, column {col}", r.label));
+        }
+    }
 }
 
 enum Outcome {
@@ -625,20 +704,15 @@ fn stream_grammars(
             break;
         }
     }
-    // Findings are printed with their lines: only then is the text read again.
-    let text = if report.diagnostics.is_empty() {
-        String::new()
+    // Findings are printed with their lines: only those lines are read again.
+    let view = if report.diagnostics.is_empty() {
+        TextView::full(String::new())
     } else {
-        let bytes = std::fs::read(&plan.path)
-            .map_err(|e| format!("{}: cannot read: {e}", plan.path.display()))?;
-        match crate::xml::decode(&bytes) {
-            Ok(t) => t,
-            Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        sparse::sparse_view(&plan.path, &report)?
     };
     Ok(Some(FileResult {
         name: plan.path.display().to_string(),
-        text,
+        view,
         report,
     }))
 }
@@ -690,7 +764,7 @@ fn check_file(
             report.push(d);
             return Outcome::Checked(FileResult {
                 name: input.name,
-                text: String::new(),
+                view: TextView::full(String::new()),
                 report,
             });
         }
@@ -736,7 +810,7 @@ fn check_file(
     });
     Outcome::Checked(FileResult {
         name: input.name,
-        text,
+        view: TextView::full(text),
         report,
     })
 }
@@ -1035,70 +1109,24 @@ pub fn run(args: ValidateArgs) -> i32 {
     let mut results = Vec::new();
     for outcome in check_all(&plans, &loaded, &opts, kinds.as_ref()) {
         match outcome {
-            Outcome::Checked(r) => results.push(r),
+            Outcome::Checked(mut r) => {
+                locate_related(&mut r);
+                results.push(r);
+            }
             Outcome::Unreadable(m) => {
                 eprintln!("{m}");
                 code = code.max(exit::USAGE);
             }
         }
     }
-    let mut out = String::new();
-    let mut invalid = 0;
-    for f in &results {
-        if f.report.has_errors() {
-            invalid += 1;
-            code = code.max(exit::INVALID);
-        }
+    if results.iter().any(|f| f.report.has_errors()) {
+        code = code.max(exit::INVALID);
     }
-    match args.format {
-        Format::Short => {
-            for f in &results {
-                let index = LineIndex::new(&f.text);
-                for d in &f.report.diagnostics {
-                    out.push_str(&format_short(&f.name, &f.text, &index, d));
-                    out.push('\n');
-                }
-            }
-        }
-        Format::Human => {
-            let mut texts = SchemaTexts::new();
-            for l in &loaded {
-                if let Some(s) = &l.grammar {
-                    for file in &s.files {
-                        texts.insert(file.path.display().to_string(), file.text.clone());
-                    }
-                }
-            }
-            for f in &results {
-                render_human(f, &texts, &mut out);
-            }
-            let warnings: usize = results
-                .iter()
-                .map(|f| f.report.count(Severity::Warning))
-                .sum();
-            out.push_str(&format!(
-                "{} file{} checked: {} valid, {} invalid{}\n",
-                results.len(),
-                if results.len() == 1 { "" } else { "s" },
-                results.len() - invalid,
-                invalid,
-                if warnings > 0 {
-                    format!(", {warnings} warning(s)")
-                } else {
-                    String::new()
-                }
-            ));
-        }
-        Format::Json => {
-            for f in &results {
-                let index = LineIndex::new(&f.text);
-                for d in &f.report.diagnostics {
-                    out.push_str(&json_line(f, &index, d).to_string());
-                    out.push('\n');
-                }
-            }
-        }
-    }
+    let texts = match args.format {
+        Format::Human => schema_texts(&loaded),
+        Format::Short | Format::Json => SchemaTexts::new(),
+    };
+    let out = render(&results, args.format, &texts);
     if let Err(m) = io::emit(None, out.as_bytes()) {
         eprintln!("{m}");
         code = code.max(exit::USAGE);
@@ -1114,6 +1142,78 @@ mod tests {
     fn well_formedness_only() {
         assert!(!well_formed("<a/>").has_errors());
         assert!(well_formed("<a>").has_errors());
+    }
+
+    /// Paragraphs with IDs (typed ID) and a date, in a letter that needs an opener.
+    const GRAMMAR: &str = r#"<element name="letter" xmlns="http://relaxng.org/ns/structure/1.0"
+        datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+      <element name="opener"><text/></element>
+      <oneOrMore>
+        <element name="p">
+          <attribute name="xml:id"><data type="ID"/></attribute>
+          <optional><attribute name="when"><data type="date"/></attribute></optional>
+          <text/>
+        </element>
+      </oneOrMore>
+    </element>
+    "#;
+
+    /// A byte-order mark, CRLF line ends, non-ASCII text and several findings: a bad date, a
+    /// duplicate ID, an element not allowed (with the rejecting definition).
+    const DOC: &str = "\u{feff}<letter>\r\n  <opener>Дорогой товарищ Тито,</opener>\r\n  <p xml:id=\"a\" when=\"23.9.1954\">Čestitamo 😀</p>\r\n  <p xml:id=\"a\">Again.</p> <note/>\r\n  <p xml:id=\"b\">End.</p>\r\n</letter>";
+
+    /// The three formats of `f` (document-relative positions made hints first).
+    fn all_formats(mut f: FileResult, texts: &SchemaTexts) -> Vec<String> {
+        locate_related(&mut f);
+        let results = [f];
+        [Format::Short, Format::Json, Format::Human]
+            .map(|format| render(&results, format, texts))
+            .to_vec()
+    }
+
+    #[test]
+    fn the_sparse_view_prints_as_the_whole_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let (rng, doc) = (dir.path().join("l.rng"), dir.path().join("d.xml"));
+        std::fs::write(&rng, GRAMMAR).unwrap();
+        std::fs::write(&doc, DOC).unwrap();
+        let Ok(schema) = super::super::schema::load_schema_uncached(&rng) else {
+            panic!("the grammar does not compile")
+        };
+        let text = crate::xml::decode(DOC.as_bytes()).unwrap();
+        let mut report = Validator::new(&schema).validate(&text);
+        let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert!(
+            codes.contains(&crate::validate::codes::DUPLICATE_ID),
+            "{codes:?}"
+        );
+        assert!(codes.len() >= 3, "{codes:?}");
+        // A span over three lines and beyond, and one past the end.
+        report.push(Diagnostic::warning("t/long", "long").with_span(Span::new(20, 150)));
+        report.push(Diagnostic::info("t/end", "end").with_span(Span::new(900, 990)));
+        let texts = schema_texts(&[Loaded {
+            grammar: Some(schema),
+            rules: None,
+        }]);
+        let view = sparse::sparse_view(&doc, &report).unwrap();
+        assert!(matches!(view, TextView::Sparse(_)));
+        let name = "d.xml".to_string();
+        let full = FileResult {
+            name: name.clone(),
+            view: TextView::full(text),
+            report: report.clone(),
+        };
+        let sparse = FileResult { name, view, report };
+        let (full, sparse) = (all_formats(full, &texts), all_formats(sparse, &texts));
+        assert_eq!(full, sparse);
+        let human = &sparse[2];
+        for want in [
+            "first occurrence of ID \"a\" at line 3, column 34",
+            "Čestitamo 😀",
+            "l.rng",
+        ] {
+            assert!(human.contains(want), "{want}: {human}");
+        }
     }
 
     #[test]

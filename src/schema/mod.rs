@@ -20,7 +20,7 @@ pub mod xsd_regex;
 
 use std::path::{Path, PathBuf};
 
-use crate::diag::{Diagnostic, LineIndex, Span};
+use crate::diag::{Diagnostic, FullText, Span};
 use pattern::{Arena, PatId};
 
 /// One schema file that was read, kept so errors can be printed as file:line:col.
@@ -89,12 +89,7 @@ impl SchemaError {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "-".into());
-        crate::diag::format_short(
-            &path,
-            &self.text,
-            &LineIndex::new(&self.text),
-            &self.diagnostic,
-        )
+        crate::diag::format_short(&path, &FullText::new(self.text.as_str()), &self.diagnostic)
     }
 }
 

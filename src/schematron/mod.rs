@@ -729,7 +729,7 @@ fn offset_of(text: &str, row: usize, col: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::{LineIndex, format_short};
+    use crate::diag::{FullText, format_short};
 
     const SCH: &str = r#"<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">
   <ns prefix="tei" uri="http://www.tei-c.org/ns/1.0"/>
@@ -746,10 +746,10 @@ mod tests {
     const DOC: &str = "<TEI xmlns=\"http://www.tei-c.org/ns/1.0\">\n<p>a<note type=\"x\"\n>b</note>\n<note type=\"y\">c</note></p></TEI>";
 
     fn short(r: &Report) -> Vec<String> {
-        let idx = LineIndex::new(DOC);
+        let lines = FullText::new(DOC);
         r.diagnostics
             .iter()
-            .map(|d| format_short("d.xml", DOC, &idx, d))
+            .map(|d| format_short("d.xml", &lines, d))
             .collect()
     }
 
