@@ -81,7 +81,9 @@ struct Run {
     text_span: Span,
     /// Where jing would report that text (see [`crate::xml::stream::EventRef::Text`]).
     text_chunk: usize,
-    ids: FastMap<String, Span>,
+    /// First occurrence of each ID, keyed by [`id_key`]: memory grows with the number of IDs
+    /// (which the check must remember), not with their length or the document's.
+    ids: FastMap<u128, usize>,
     refs: Vec<(String, Span)>,
     att_ids: Vec<u32>,
 }
@@ -201,6 +203,18 @@ fn pack(local: &str) -> Option<u128> {
     Some(u128::from_le_bytes(buf))
 }
 
+/// An ID value as 128 bits: two SipHash-1-3 digests under different prefixes. Two different
+/// IDs of one document share a key with a probability near 2^-128 per pair.
+fn id_key(v: &str) -> u128 {
+    use std::hash::Hasher;
+    let mut a = std::hash::DefaultHasher::new();
+    a.write(v.as_bytes());
+    let mut b = std::hash::DefaultHasher::new();
+    b.write_u8(0x5A);
+    b.write(v.as_bytes());
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
 fn is_ws(s: &str) -> bool {
     // Bytes suffice: the four are ASCII, and no byte of a multi-byte character is ASCII.
     s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
@@ -260,6 +274,8 @@ impl Validator {
     fn compute_id_types(&mut self) -> FastMap<(u32, u32), IdType> {
         let mut table: FastMap<(u32, u32), IdType> = FastMap::default();
         let n = self.a.elements.len();
+        let mut visited = vec![u32::MAX; self.a.len()];
+        let mut stack = Vec::new();
         for i in 0..n {
             let Some(info) = self.a.elements.get(i) else {
                 continue;
@@ -269,11 +285,15 @@ impl Validator {
                 continue;
             };
             let e = self.name_id(&ens, &el);
-            let mut stack = vec![content];
-            let mut seen = std::collections::HashSet::new();
+            stack.clear();
+            stack.push(content);
+            let mark = u32::try_from(i).unwrap_or(u32::MAX);
             while let Some(q) = stack.pop() {
-                if !seen.insert(q) {
-                    continue;
+                // Visited marks by element index: no set to hash or clear per element.
+                match visited.get_mut(q as usize) {
+                    Some(m) if *m == mark => continue,
+                    Some(m) => *m = mark,
+                    None => continue,
                 }
                 match self.a.get(q) {
                     Pat::Attribute(nc, c) => {
@@ -1194,7 +1214,7 @@ impl Validator {
             }
         }
         for (r, at) in std::mem::take(&mut run.refs) {
-            if !run.ids.contains_key(&r) {
+            if !run.ids.contains_key(&id_key(&r)) {
                 report.push(
                     Diagnostic::error(
                         codes::IDREF_DANGLING,
@@ -1378,7 +1398,7 @@ impl Validator {
         match self.id_types.get(&(element, attribute)) {
             Some(IdType::Id) => {
                 let v = value.trim_matches([' ', '\t', '\n', '\r']);
-                if let Some(first) = run.ids.get(v) {
+                if let Some(first) = run.ids.get(&id_key(v)) {
                     let mut d = Diagnostic::error(
                         codes::DUPLICATE_ID,
                         format!("ID \"{v}\" has already been defined"),
@@ -1387,12 +1407,12 @@ impl Validator {
                     // A position in the document itself: the printer gives its line.
                     d.related.push(Related {
                         source: String::new(),
-                        span: *first,
+                        span: Span::at(*first),
                         label: format!("first occurrence of ID \"{v}\""),
                     });
                     report.push(d);
                 } else if !v.is_empty() {
-                    run.ids.insert(v.to_string(), at);
+                    run.ids.insert(id_key(v), at.start);
                 }
             }
             Some(IdType::IdRef | IdType::IdRefs) => {
