@@ -511,3 +511,66 @@ fn duplicate_id_names_the_first_occurrence() {
         insta::assert_snapshot!(format!("duplicate_id_{format}"), out);
     }
 }
+
+/// A document of many batches, read as a stream from a file (RELAX NG alone, on a reading
+/// thread) and whole from stdin, gets the same findings on the same lines; a BOM, CRLF line
+/// ends and non-ASCII text do not shift them.
+#[test]
+fn streamed_and_whole_documents_get_the_same_findings() {
+    let f = Fixture::new();
+    let mut doc =
+        String::from("\u{feff}<letter date=\"1954-09-23\">\r\n  <opener>Dear comrade</opener>\r\n");
+    for i in 0..20_000 {
+        match i {
+            12_345 => doc.push_str("  <p>Bad <b>child</b> here</p>\r\n"),
+            17_000 => doc.push_str("  <note>not allowed</note>\r\n"),
+            _ => doc.push_str(&format!("  <p>Paragraph {i} — Čeština.</p>\r\n")),
+        }
+    }
+    doc.push_str("  <p>Last</p>\r\n</letter>\r\n");
+    f.write("big.xml", &doc);
+    let (code, file_out, _) = f.run(&[
+        "validate",
+        "--checks",
+        "rng",
+        "--format",
+        "short",
+        "--schema",
+        "letter.rng",
+        "big.xml",
+    ]);
+    assert_eq!(code, 1, "{file_out}");
+    let lines: Vec<&str> = file_out.lines().collect();
+    assert_eq!(lines.len(), 2, "{file_out}");
+    assert!(lines[0].starts_with("big.xml:12348:"), "{}", lines[0]);
+    assert!(lines[1].starts_with("big.xml:17003:"), "{}", lines[1]);
+    let child = Command::new(env!("CARGO_BIN_EXE_teikit"))
+        .args([
+            "validate",
+            "--checks",
+            "rng",
+            "--format",
+            "short",
+            "--schema",
+            "letter.rng",
+            "-",
+        ])
+        .current_dir(f.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        panic!("cannot run teikit")
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        if let Err(e) = stdin.write_all(doc.as_bytes()) {
+            panic!("cannot write stdin: {e}");
+        }
+    }
+    let Ok(out) = child.wait_with_output() else {
+        panic!("teikit did not finish")
+    };
+    let stdin_out = String::from_utf8_lossy(&out.stdout).replace("<stdin>:", "big.xml:");
+    assert_eq!(stdin_out, file_out);
+}

@@ -739,7 +739,9 @@ fn check_file(
         .iter()
         .any(|(i, r)| *r == Role::Grammar && loaded.get(*i).is_some_and(|l| l.grammar.is_some()));
     let grammars_only = has_grammar && !has_rules;
-    if plan.stdin.is_none() && integrity.is_none() && grammars_only {
+    // Stdin (`-`) is read whole: it cannot be read again for the lines of findings.
+    let from_stdin = plan.stdin.is_some() || plan.path.as_os_str() == "-";
+    if !from_stdin && integrity.is_none() && grammars_only {
         match stream_grammars(plan, loaded, validators, beside) {
             Ok(Some(result)) => return Outcome::Checked(result),
             Ok(None) => {}

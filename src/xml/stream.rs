@@ -1103,3 +1103,140 @@ where
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::{Event, XmlReader, read_all};
+
+    /// Every event of `src` as owned events (namespaces resolved), and the error if any.
+    fn drain(src: &mut dyn EventSource) -> (Vec<Event>, Option<Diagnostic>, usize) {
+        let mut batch = Batch::default();
+        let mut ns = Namespaces::default();
+        let mut out = Vec::new();
+        let mut batches = 0;
+        loop {
+            src.fill(&mut batch);
+            ns.absorb(&batch);
+            batches += 1;
+            out.extend(batch.events().map(|e| super::super::owned(e, &ns)));
+            match std::mem::take(&mut batch.status) {
+                Status::More => {}
+                Status::Done => return (out, None, batches),
+                Status::Failed(d) => return (out, Some(d), batches),
+            }
+        }
+    }
+
+    const DOCS: &[&str] = &[
+        "<a xmlns='u' xmlns:p='v' p:x='1' y='&lt;2'>\r\n<p:b/>t&amp;<![CDATA[<c>]]><!-- x -->é</a>",
+        "<!DOCTYPE a [<!ENTITY e \"<b>x</b>y\"><!ENTITY t 'hi'>]><a>&e;&t;<b a='&t;'/></a>",
+        "<?xml version='1.0'?>\n<r xmlns:q='w'><q:s xmlns:q='z' q:k=' a\tb '>  </q:s><q:t/></r>\n",
+        "<a><b></a>",
+        "<a x='1' x='2'/>",
+        "<a>text</a>tail",
+    ];
+
+    #[test]
+    fn chunked_input_reads_like_a_slice() {
+        for doc in DOCS {
+            let whole = drain(&mut StreamReader::new(doc.as_bytes()));
+            for cap in [1, 2, 3, 7, 64] {
+                let input = std::io::BufReader::with_capacity(cap, doc.as_bytes());
+                let chunked = drain(&mut StreamReader::new(input));
+                assert_eq!(chunked.0, whole.0, "{doc:?} in chunks of {cap}");
+                assert_eq!(chunked.1, whole.1, "{doc:?} in chunks of {cap}");
+            }
+        }
+    }
+
+    #[test]
+    fn owned_reader_agrees_with_batches() {
+        for doc in DOCS {
+            let (events, err, _) = drain(&mut StreamReader::new(doc.as_bytes()));
+            match read_all(doc) {
+                Ok(all) => {
+                    assert!(err.is_none(), "{doc:?}");
+                    assert_eq!(all, events, "{doc:?}");
+                }
+                Err(d) => assert_eq!(Some(d), err, "{doc:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn piped_reading_gives_the_same_events_and_error() {
+        let big = format!(
+            "<r xmlns='u'>{}</r>",
+            (0..5000)
+                .map(|i| format!("<e n='{i}' xmlns:x='ns{}'>t{i}</e>", i % 7))
+                .collect::<String>()
+        );
+        let broken = format!("{}</x>", big.trim_end_matches("</r>"));
+        for doc in [big.as_str(), broken.as_str()] {
+            let (inline, inline_err, batches) = drain(&mut StreamReader::new(doc.as_bytes()));
+            assert!(batches > 3, "the document spans several batches");
+            let (piped, piped_err, _) = pipe(doc.as_bytes(), |src| drain(src));
+            assert_eq!(piped, inline);
+            assert_eq!(piped_err, inline_err);
+        }
+        let (_, err, _) = pipe(broken.as_bytes(), |src| drain(src));
+        assert!(err.is_some_and(|d| d.message.contains("does not match")));
+    }
+
+    #[test]
+    fn text_chunks_end_like_sax() {
+        let chunk = |doc: &str| {
+            let mut r = StreamReader::new(doc.as_bytes());
+            let mut b = Batch::default();
+            r.fill(&mut b);
+            b.events()
+                .find_map(|e| match e {
+                    EventRef::Text { chunk_end, .. } => Some(chunk_end),
+                    _ => None,
+                })
+                .unwrap_or(0)
+        };
+        // The line of the first non-blank character ends the chunk.
+        assert_eq!(chunk("<a>\n  stray words\n  more</a>"), 17);
+        // A reference is a chunk of its own.
+        assert_eq!(chunk("<a>&amp; x</a>"), 8);
+        // Blank text before a comment: the text's end.
+        assert_eq!(chunk("<a>  <!-- c -->x</a>"), 16);
+        // One line of text: up to the markup after it.
+        assert_eq!(chunk("<a>  words</a>"), 10);
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_located_error() {
+        let doc = b"<a>ok \xFF no</a>";
+        let (_, err, _) = drain(&mut StreamReader::new(&doc[..]));
+        let Some(d) = err else {
+            panic!("accepted invalid UTF-8")
+        };
+        assert!(d.message.contains("UTF-8"), "{}", d.message);
+        assert!(d.span.is_some_and(|s| s.start <= 6));
+    }
+
+    #[test]
+    fn namespaces_are_numbered_once_per_document() {
+        let doc = "<a xmlns='u'><b xmlns='v'/><c xmlns='u'/></a>";
+        let mut r = StreamReader::new(doc.as_bytes());
+        let mut b = Batch::default();
+        r.fill(&mut b);
+        let ids: Vec<u32> = b
+            .events()
+            .filter_map(|e| match e {
+                EventRef::Start(s) => Some(s.ns),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids, vec![2, 3, 2]);
+        let mut ns = Namespaces::default();
+        ns.absorb(&b);
+        assert_eq!((ns.uri(2), ns.uri(3), ns.uri(NS_XML)), ("u", "v", XML_NS));
+        // The owned reader resolves them back to URIs.
+        let mut x = XmlReader::new(doc);
+        assert!(matches!(x.next_event(), Ok(Some(Event::Start { ns, .. })) if ns == "u"));
+    }
+}
