@@ -544,17 +544,24 @@ fn streamed_and_whole_documents_get_the_same_findings() {
     assert_eq!(lines.len(), 2, "{file_out}");
     assert!(lines[0].starts_with("big.xml:12348:"), "{}", lines[0]);
     assert!(lines[1].starts_with("big.xml:17003:"), "{}", lines[1]);
+    let stdin_out = short_from_stdin(&f, doc.as_bytes()).replace("<stdin>:", "big.xml:");
+    assert_eq!(stdin_out, file_out);
+}
+
+/// `teikit validate --checks rng --format short --schema letter.rng -` with `bytes` on stdin.
+fn short_from_stdin(f: &Fixture, bytes: &[u8]) -> String {
+    let args = [
+        "validate",
+        "--checks",
+        "rng",
+        "--format",
+        "short",
+        "--schema",
+        "letter.rng",
+        "-",
+    ];
     let child = Command::new(env!("CARGO_BIN_EXE_teikit"))
-        .args([
-            "validate",
-            "--checks",
-            "rng",
-            "--format",
-            "short",
-            "--schema",
-            "letter.rng",
-            "-",
-        ])
+        .args(args)
         .current_dir(f.dir.path())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -564,13 +571,65 @@ fn streamed_and_whole_documents_get_the_same_findings() {
     };
     if let Some(mut stdin) = child.stdin.take() {
         use std::io::Write;
-        if let Err(e) = stdin.write_all(doc.as_bytes()) {
+        if let Err(e) = stdin.write_all(bytes) {
             panic!("cannot write stdin: {e}");
         }
     }
     let Ok(out) = child.wait_with_output() else {
         panic!("teikit did not finish")
     };
-    let stdin_out = String::from_utf8_lossy(&out.stdout).replace("<stdin>:", "big.xml:");
-    assert_eq!(stdin_out, file_out);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Documents in UTF-16 and ISO-8859-1 are streamed (transcoded in chunks) and get the findings
+/// they get when read whole; bytes outside the declared encoding are a well-formedness error.
+#[test]
+fn other_encodings_stream_like_whole_documents() {
+    let f = Fixture::new();
+    let mut text =
+        String::from("<letter date=\"1954-09-23\">\r\n  <opener>Dear comrade</opener>\r\n");
+    for i in 0..3_000 {
+        text.push_str(&format!("  <p>Paragraph {i}: Beograd, déjà vu.</p>\r\n"));
+    }
+    text.push_str("  <note>é</note>\r\n</letter>\r\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    let latin1: Vec<u8> = format!("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n{text}")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect();
+    let short = |name: &str| {
+        let args = [
+            "validate",
+            "--checks",
+            "rng",
+            "--format",
+            "short",
+            "--schema",
+            "letter.rng",
+        ];
+        let mut all: Vec<&str> = args.to_vec();
+        all.push(name);
+        f.run(&all)
+    };
+    for (name, bytes) in [("utf16.xml", utf16), ("latin1.xml", latin1)] {
+        if let Err(e) = std::fs::write(f.dir.path().join(name), &bytes) {
+            panic!("cannot write {name}: {e}");
+        }
+        let (code, out, _) = short(name);
+        assert_eq!(code, 1, "{name}: {out}");
+        assert_eq!(out.lines().count(), 1, "{name}: {out}");
+        assert!(out.contains("\"note\""), "{name}: {out}");
+        let whole = short_from_stdin(&f, &bytes).replace("<stdin>:", &format!("{name}:"));
+        assert_eq!(out, whole, "{name}");
+    }
+    f.write(
+        "ascii.xml",
+        "<?xml version=\"1.0\" encoding=\"us-ascii\"?>\n<letter date=\"1954-09-23\"><opener>é</opener><p/></letter>\n",
+    );
+    let (code, out, _) = short("ascii.xml");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not US-ASCII"), "{out}");
 }

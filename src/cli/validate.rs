@@ -637,9 +637,11 @@ fn declared(path: &Path, text: &str) -> Result<Declared, String> {
     Ok((uses, notes))
 }
 
-/// Opens a file to be read as a UTF-8 stream, past its byte-order mark; `Ok(None)` when it is
-/// in another encoding and must be decoded whole.
-fn open_utf8(path: &Path) -> Result<Option<std::io::BufReader<std::fs::File>>, String> {
+/// Opens a file to be read as a stream of UTF-8, past its byte-order mark, transcoding it if it
+/// is in another encoding; `Ok(None)` when its encoding is not supported (reading it whole
+/// reports why).
+fn open_stream(path: &Path) -> Result<Option<Box<dyn std::io::BufRead + Send>>, String> {
+    use crate::xml::encoding::{Encoding, Transcoder, sniff};
     use std::io::BufRead;
     let name = path.display();
     let fail = |e: std::io::Error| match e.kind() {
@@ -653,19 +655,25 @@ fn open_utf8(path: &Path) -> Result<Option<std::io::BufReader<std::fs::File>>, S
     let file = std::fs::File::open(path).map_err(fail)?;
     let mut input = std::io::BufReader::with_capacity(STREAM_CHUNK, file);
     let head = input.fill_buf().map_err(fail)?;
-    let Some(bom) = crate::xml::utf8_stream_start(head) else {
+    let Some((encoding, bom)) = sniff(head) else {
         return Ok(None);
     };
     input.consume(bom);
-    Ok(Some(input))
+    Ok(Some(match encoding {
+        Encoding::Utf8 => Box::new(input),
+        other => Box::new(std::io::BufReader::with_capacity(
+            STREAM_CHUNK,
+            Transcoder::new(input, other),
+        )),
+    }))
 }
 
 /// Bytes read from a streamed document at a time.
 const STREAM_CHUNK: usize = 64 * 1024;
 
-/// RELAX NG alone on a UTF-8 file: the document is read in chunks, on a second thread when a
+/// RELAX NG alone on a file: the document is read in chunks, on a second thread when a
 /// core is idle (`pipe`), and never held whole, so memory does not grow with it. `Ok(None)`:
-/// the file is not UTF-8 and is read whole instead.
+/// the file's encoding is not supported and reading it whole reports why.
 fn stream_grammars(
     plan: &Plan,
     loaded: &[Loaded],
@@ -686,7 +694,7 @@ fn stream_grammars(
         let Some(slot) = validators.get_mut(*i) else {
             continue;
         };
-        let Some(input) = open_utf8(&plan.path)? else {
+        let Some(input) = open_stream(&plan.path)? else {
             return Ok(None);
         };
         let v = slot.get_or_insert_with(|| Validator::new(schema));

@@ -15,6 +15,7 @@
 // A well-formedness error ends the document: it is returned once, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod encoding;
 pub mod stream;
 
 use crate::diag::{Diagnostic, Span};
@@ -373,25 +374,6 @@ fn declared_encoding(body: &[u8]) -> Option<String> {
             let q = rest.chars().next()?;
             rest.get(1..)?.split(q).next().map(str::to_ascii_lowercase)
         })
-}
-
-/// Whether a document starting with `head` (its first few hundred bytes, or all of it if
-/// shorter) is UTF-8 and can be read as a stream: `Some(n)` with the length of its byte-order
-/// mark to skip, or `None` when it must be decoded whole with [`decode`] (UTF-16, ISO-8859-1,
-/// US-ASCII or an unsupported encoding, which [`decode`] reports).
-pub fn utf8_stream_start(head: &[u8]) -> Option<usize> {
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return None;
-    }
-    let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        3
-    } else {
-        0
-    };
-    match declared_encoding(head.get(bom..).unwrap_or(&[])).as_deref() {
-        None | Some("utf-8" | "utf8") => Some(bom),
-        Some(_) => None,
-    }
 }
 
 /// Decodes a document's bytes to text (XML §4.3.3, Appendix F): UTF-8 (with or without a

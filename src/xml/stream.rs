@@ -364,6 +364,10 @@ impl<R: BufRead> StreamReader<R> {
                 let at = usize::try_from(self.tok.error_position()).unwrap_or(start);
                 let msg = match e {
                     quick_xml::Error::Encoding(_) => "the document is not valid UTF-8".to_string(),
+                    // A transcoded document with bytes outside its encoding (`encoding`).
+                    quick_xml::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                        e.to_string()
+                    }
                     e => format!("not well-formed: {e}"),
                 };
                 return Err(wf(msg, Span::new(at, at + 1)));

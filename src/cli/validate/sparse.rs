@@ -108,7 +108,8 @@ fn fill(file: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize>
 /// Whether `crate::xml::decode` reads a document that starts with `head` (its first `CHUNK`
 /// bytes, or all of it) as UTF-8.
 fn decodes_as_utf8(head: &[u8]) -> bool {
-    crate::xml::utf8_stream_start(head).is_some()
+    use crate::xml::encoding::{Encoding, sniff};
+    matches!(sniff(head), Some((Encoding::Utf8, _)))
 }
 
 /// Checks that bytes fed in chunks are UTF-8 (a character may straddle two chunks).
