@@ -529,16 +529,9 @@ fn streamed_and_whole_documents_get_the_same_findings() {
     }
     doc.push_str("  <p>Last</p>\r\n</letter>\r\n");
     f.write("big.xml", &doc);
-    let (code, file_out, _) = f.run(&[
-        "validate",
-        "--checks",
-        "rng",
-        "--format",
-        "short",
-        "--schema",
-        "letter.rng",
-        "big.xml",
-    ]);
+    let mut args = SHORT_RNG.to_vec();
+    args.push("big.xml");
+    let (code, file_out, _) = f.run(&args);
     assert_eq!(code, 1, "{file_out}");
     let lines: Vec<&str> = file_out.lines().collect();
     assert_eq!(lines.len(), 2, "{file_out}");
@@ -548,18 +541,21 @@ fn streamed_and_whole_documents_get_the_same_findings() {
     assert_eq!(stdin_out, file_out);
 }
 
+/// `teikit validate` with RELAX NG alone, short format, against the fixture's schema.
+const SHORT_RNG: [&str; 7] = [
+    "validate",
+    "--checks",
+    "rng",
+    "--format",
+    "short",
+    "--schema",
+    "letter.rng",
+];
+
 /// `teikit validate --checks rng --format short --schema letter.rng -` with `bytes` on stdin.
 fn short_from_stdin(f: &Fixture, bytes: &[u8]) -> String {
-    let args = [
-        "validate",
-        "--checks",
-        "rng",
-        "--format",
-        "short",
-        "--schema",
-        "letter.rng",
-        "-",
-    ];
+    let mut args = SHORT_RNG.to_vec();
+    args.push("-");
     let child = Command::new(env!("CARGO_BIN_EXE_teikit"))
         .args(args)
         .current_dir(f.dir.path())
@@ -601,15 +597,7 @@ fn other_encodings_stream_like_whole_documents() {
         .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
         .collect();
     let short = |name: &str| {
-        let args = [
-            "validate",
-            "--checks",
-            "rng",
-            "--format",
-            "short",
-            "--schema",
-            "letter.rng",
-        ];
+        let args = SHORT_RNG;
         let mut all: Vec<&str> = args.to_vec();
         all.push(name);
         f.run(&all)

@@ -637,6 +637,47 @@ fn declared(path: &Path, text: &str) -> Result<Declared, String> {
     Ok((uses, notes))
 }
 
+/// The plan's notes, then `check` run with the validator of each grammar the document uses, in
+/// order, until one finds the document not well-formed. Also says whether any grammar ran.
+/// `Ok(None)` as soon as `check` gives `None` (the document cannot be checked this way).
+fn each_grammar(
+    plan: &Plan,
+    loaded: &[Loaded],
+    validators: &mut [Option<Validator>],
+    mut check: impl FnMut(&mut Validator) -> Result<Option<Report>, String>,
+) -> Result<Option<(Report, bool)>, String> {
+    let mut report = Report::new();
+    for n in &plan.notes {
+        report.push(n.clone());
+    }
+    let mut ran = false;
+    for (i, role) in &plan.uses {
+        if *role != Role::Grammar {
+            continue;
+        }
+        let Some(schema) = loaded.get(*i).and_then(|l| l.grammar.as_ref()) else {
+            continue;
+        };
+        let Some(slot) = validators.get_mut(*i) else {
+            continue;
+        };
+        let v = slot.get_or_insert_with(|| Validator::new(schema));
+        let Some(r) = check(v)? else {
+            return Ok(None);
+        };
+        ran = true;
+        let not_wf = r
+            .diagnostics
+            .iter()
+            .any(|d| d.code == crate::xml::CODE_NOT_WF);
+        report.extend(r);
+        if not_wf {
+            break;
+        }
+    }
+    Ok(Some((report, ran)))
+}
+
 /// Opens a file to be read as a stream of UTF-8, past its byte-order mark, transcoding it if it
 /// is in another encoding; `Ok(None)` when its encoding is not supported (reading it whole
 /// reports why).
@@ -680,38 +721,19 @@ fn stream_grammars(
     validators: &mut [Option<Validator>],
     pipe: bool,
 ) -> Result<Option<FileResult>, String> {
-    let mut report = Report::new();
-    for n in &plan.notes {
-        report.push(n.clone());
-    }
-    for (i, role) in &plan.uses {
-        if *role != Role::Grammar {
-            continue;
-        }
-        let Some(schema) = loaded.get(*i).and_then(|l| l.grammar.as_ref()) else {
-            continue;
-        };
-        let Some(slot) = validators.get_mut(*i) else {
-            continue;
-        };
+    let checked = each_grammar(plan, loaded, validators, |v| {
         let Some(input) = open_stream(&plan.path)? else {
             return Ok(None);
         };
-        let v = slot.get_or_insert_with(|| Validator::new(schema));
-        let r = if pipe {
+        Ok(Some(if pipe {
             crate::xml::stream::pipe(input, |src| v.validate_events(src))
         } else {
             v.validate_events(&mut crate::xml::stream::StreamReader::new(input))
-        };
-        let not_wf = r
-            .diagnostics
-            .iter()
-            .any(|d| d.code == crate::xml::CODE_NOT_WF);
-        report.extend(r);
-        if not_wf {
-            break;
-        }
-    }
+        }))
+    })?;
+    let Some((report, _)) = checked else {
+        return Ok(None);
+    };
     // Findings are printed with their lines: only those lines are read again.
     let view = if report.diagnostics.is_empty() {
         TextView::full(String::new())
@@ -835,34 +857,16 @@ fn rng_and_rules(
     text: &str,
     name: &str,
 ) -> Report {
-    let mut report = Report::new();
-    for n in &plan.notes {
-        report.push(n.clone());
-    }
-    let mut ran_grammar = false;
-    let mut not_wf = false;
-    for (i, role) in &plan.uses {
-        if *role != Role::Grammar {
-            continue;
-        }
-        let Some(schema) = loaded.get(*i).and_then(|l| l.grammar.as_ref()) else {
-            continue;
-        };
-        let Some(slot) = validators.get_mut(*i) else {
-            continue;
-        };
-        let v = slot.get_or_insert_with(|| Validator::new(schema));
-        let r = v.validate(text);
-        ran_grammar = true;
-        not_wf = r
-            .diagnostics
-            .iter()
-            .any(|d| d.code == crate::xml::CODE_NOT_WF);
-        report.extend(r);
-        if not_wf {
-            break;
-        }
-    }
+    let checked = each_grammar(plan, loaded, validators, |v| Ok(Some(v.validate(text))));
+    let (mut report, ran_grammar) = match checked {
+        Ok(Some(done)) => done,
+        // Validating text in memory neither fails nor stops.
+        Ok(None) | Err(_) => (Report::new(), false),
+    };
+    let mut not_wf = report
+        .diagnostics
+        .iter()
+        .any(|d| d.code == crate::xml::CODE_NOT_WF);
     if !ran_grammar {
         let r = well_formed(text);
         not_wf = r.has_errors();
