@@ -344,6 +344,8 @@ pub struct SparseTextBuilder {
     current: Option<Vec<u8>>,
     /// The last line to keep because of offsets reached so far (0: none).
     keep_until: usize,
+    /// Whether line texts are kept at all (not for printers that show positions only).
+    lines: bool,
     out: SparseText,
 }
 
@@ -361,9 +363,19 @@ impl SparseTextBuilder {
             chars: 0,
             current: None,
             keep_until: 0,
+            lines: true,
             out: SparseText::default(),
         };
         b.start_line();
+        b
+    }
+
+    /// A builder that keeps positions only, no line text: memory does not depend on how long
+    /// the document's lines are (a document may be a single line of megabytes).
+    pub fn positions_only(offsets: impl IntoIterator<Item = usize>) -> Self {
+        let mut b = SparseTextBuilder::new(offsets);
+        b.lines = false;
+        b.current = None;
         b
     }
 
@@ -431,7 +443,7 @@ impl SparseTextBuilder {
 
     /// Starts reading a line: its bytes are held if it is to be kept or an offset may fall in it.
     fn start_line(&mut self) {
-        let wanted = self.line <= self.keep_until || !self.pending.is_empty();
+        let wanted = self.lines && (self.line <= self.keep_until || !self.pending.is_empty());
         self.current = wanted.then(Vec::new);
     }
 

@@ -621,3 +621,23 @@ fn other_encodings_stream_like_whole_documents() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("not US-ASCII"), "{out}");
 }
+
+/// A byte that is not UTF-8 is reported on its line, whether the document is streamed from a
+/// file or read whole from stdin (both used to print 1:1).
+#[test]
+fn bad_utf8_is_reported_on_its_line() {
+    let f = Fixture::new();
+    let doc: &[u8] =
+        b"<letter date=\"1954-09-23\">\n  <opener>Dear</opener>\n  <p>caf\xE9</p>\n</letter>\n";
+    if let Err(e) = std::fs::write(f.dir.path().join("latin.xml"), doc) {
+        panic!("cannot write: {e}");
+    }
+    let mut args = SHORT_RNG.to_vec();
+    args.push("latin.xml");
+    let (code, out, _) = f.run(&args);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("latin.xml:3:"), "{out}");
+    assert!(out.contains("not valid UTF-8"), "{out}");
+    let whole = short_from_stdin(&f, doc);
+    assert!(whole.starts_with("<stdin>:3:"), "{whole}");
+}

@@ -720,6 +720,7 @@ fn stream_grammars(
     loaded: &[Loaded],
     validators: &mut [Option<Validator>],
     pipe: bool,
+    lines: bool,
 ) -> Result<Option<FileResult>, String> {
     let checked = each_grammar(plan, loaded, validators, |v| {
         let Some(input) = open_stream(&plan.path)? else {
@@ -738,7 +739,7 @@ fn stream_grammars(
     let view = if report.diagnostics.is_empty() {
         TextView::full(String::new())
     } else {
-        sparse::sparse_view(&plan.path, &report)?
+        sparse::sparse_view(&plan.path, &report, lines)?
     };
     Ok(Some(FileResult {
         name: plan.path.display().to_string(),
@@ -750,7 +751,8 @@ fn stream_grammars(
 /// Reads, decodes and checks one file: RELAX NG (each grammar), then Schematron (each rule set)
 /// unless the document is not well-formed.
 /// `integrity`: the attribute kinds when integrity runs; `beside`: run it on its own thread
-/// beside RELAX NG (when there are fewer files than cores).
+/// beside RELAX NG (when there are fewer files than cores); `lines`: findings will be printed
+/// with their source lines.
 fn check_file(
     plan: &Plan,
     loaded: &[Loaded],
@@ -758,6 +760,7 @@ fn check_file(
     opts: &CheckOptions,
     integrity: Option<&AttrKinds>,
     beside: bool,
+    lines: bool,
 ) -> Outcome {
     // Only grammars apply (a schema's rules are not loaded when Schematron is off).
     let has_rules = plan
@@ -772,7 +775,7 @@ fn check_file(
     // Stdin (`-`) is read whole: it cannot be read again for the lines of findings.
     let from_stdin = plan.stdin.is_some() || plan.path.as_os_str() == "-";
     if !from_stdin && integrity.is_none() && grammars_only {
-        match stream_grammars(plan, loaded, validators, beside) {
+        match stream_grammars(plan, loaded, validators, beside, lines) {
             Ok(Some(result)) => return Outcome::Checked(result),
             Ok(None) => {}
             Err(m) => return Outcome::Unreadable(m),
@@ -794,9 +797,12 @@ fn check_file(
         Err(d) => {
             let mut report = Report::new();
             report.push(d);
+            // The text up to the bad bytes is exact, so the finding gets its line.
+            let bom: &[u8] = &[0xEF, 0xBB, 0xBF];
+            let body = input.bytes.strip_prefix(bom).unwrap_or(&input.bytes);
             return Outcome::Checked(FileResult {
                 name: input.name,
-                view: TextView::full(String::new()),
+                view: TextView::full(String::from_utf8_lossy(body).into_owned()),
                 report,
             });
         }
@@ -892,6 +898,7 @@ fn check_all(
     loaded: &[Loaded],
     opts: &CheckOptions,
     integrity: Option<&AttrKinds>,
+    lines: bool,
 ) -> Vec<Outcome> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -905,7 +912,7 @@ fn check_all(
             .enumerate()
             .filter(|(i, _)| i % n == w)
             .map(|(i, p)| {
-                let o = check_file(p, loaded, &mut validators, opts, integrity, beside);
+                let o = check_file(p, loaded, &mut validators, opts, integrity, beside, lines);
                 (i, o)
             })
             .collect()
@@ -1121,7 +1128,9 @@ pub fn run(args: ValidateArgs) -> i32 {
         kinds.unwrap_or_else(AttrKinds::tei_default)
     });
     let mut results = Vec::new();
-    for outcome in check_all(&plans, &loaded, &opts, kinds.as_ref()) {
+    // Only the human format shows source lines; the others need positions alone.
+    let lines = matches!(args.format, Format::Human);
+    for outcome in check_all(&plans, &loaded, &opts, kinds.as_ref(), lines) {
         match outcome {
             Outcome::Checked(mut r) => {
                 locate_related(&mut r);
@@ -1209,7 +1218,7 @@ mod tests {
             grammar: Some(schema),
             rules: None,
         }]);
-        let view = sparse::sparse_view(&doc, &report).unwrap();
+        let view = sparse::sparse_view(&doc, &report, true).unwrap();
         assert!(matches!(view, TextView::Sparse(_)));
         let name = "d.xml".to_string();
         let full = FileResult {

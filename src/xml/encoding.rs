@@ -59,6 +59,8 @@ pub struct Transcoder<R> {
     /// Bytes of input read so far (for error positions).
     read: usize,
     done: bool,
+    /// An error found after some good text: given once that text has been read.
+    failed: Option<io::Error>,
 }
 
 /// Input bytes transcoded at a time.
@@ -76,6 +78,7 @@ impl<R: Read> Transcoder<R> {
             taken: 0,
             read: 0,
             done: false,
+            failed: None,
         }
     }
 
@@ -91,6 +94,10 @@ impl<R: Read> Transcoder<R> {
         self.out.clear();
         self.taken = 0;
         while self.out.is_empty() {
+            if let Some(e) = self.failed.take() {
+                self.done = true;
+                return Err(e);
+            }
             if self.done {
                 return Ok(false);
             }
@@ -112,9 +119,11 @@ impl<R: Read> Transcoder<R> {
                 return Ok(false);
             }
             let raw = std::mem::take(&mut self.raw);
-            let r = self.convert(raw.get(..n).unwrap_or(&[]));
+            if let Err(e) = self.convert(raw.get(..n).unwrap_or(&[])) {
+                // The text before the bad bytes is still read.
+                self.failed = Some(e);
+            }
             self.raw = raw;
-            r?;
         }
         Ok(true)
     }
@@ -129,6 +138,7 @@ impl<R: Read> Transcoder<R> {
             }
             Encoding::Ascii => {
                 if let Some(i) = bytes.iter().position(|b| !b.is_ascii()) {
+                    self.out.extend_from_slice(bytes.get(..i).unwrap_or(&[]));
                     self.read += i;
                     return Err(self.invalid("the document is not US-ASCII"));
                 }
@@ -280,5 +290,15 @@ mod tests {
             }
         }
         assert!(sniff(b"<?xml version='1.0' encoding='EBCDIC'?><a/>").is_none());
+    }
+
+    #[test]
+    fn text_before_bad_bytes_is_read_first() {
+        let doc = b"<?xml version='1.0' encoding='us-ascii'?><a>ok\xE9</a>";
+        let mut t = Transcoder::new(&doc[..], Encoding::Ascii);
+        let mut out = Vec::new();
+        let r = t.read_to_end(&mut out);
+        assert!(r.is_err_and(|e| e.to_string().contains("not US-ASCII (input byte 46)")));
+        assert_eq!(out, doc.get(..46).unwrap_or_default());
     }
 }

@@ -361,8 +361,16 @@ impl<R: BufRead> StreamReader<R> {
         let ev = match self.tok.read_event_into(&mut self.buf) {
             Ok(ev) => ev,
             Err(e) => {
-                let at = usize::try_from(self.tok.error_position()).unwrap_or(start);
+                let mut at = usize::try_from(self.tok.error_position()).unwrap_or(start);
                 let msg = match e {
+                    quick_xml::Error::Encoding(quick_xml::encoding::EncodingError::Utf8(u)) => {
+                        // The tokenizer reports the start of the document here; the bad byte
+                        // is `valid_up_to` into the token (give or take its '<').
+                        let here = usize::try_from(self.tok.buffer_position()).unwrap_or(start);
+                        at = (start + u.valid_up_to()).min(here);
+                        "the document is not valid UTF-8".to_string()
+                    }
+                    #[allow(unreachable_patterns)]
                     quick_xml::Error::Encoding(_) => "the document is not valid UTF-8".to_string(),
                     // A transcoded document with bytes outside its encoding (`encoding`).
                     quick_xml::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {

@@ -1,17 +1,15 @@
 //! The view `teikit validate` prints from for a document it does not hold in memory: the
 //! document is read again in chunks and only what the findings point at is kept (a
 //! `crate::diag::SparseText`), so memory stays flat however large the document. It owns reading
-//! the file and finding its encoding as `crate::xml::decode` does; it must not validate or print.
+//! the file in its encoding (`crate::xml::encoding`); it must not validate or print.
 
+use std::io::Read as _;
 use std::path::Path;
 
 use crate::diag::{Report, SparseTextBuilder, TextView};
 
 /// Bytes `sparse_view` reads at a time.
 const CHUNK: usize = 64 * 1024;
-
-/// The UTF-8 byte-order mark, which is not part of the decoded text.
-const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
 /// The byte offsets the printers ask about for `report`: each finding's span start and end, and
 /// the span of each position in the document itself (`Related` with an empty `source`).
@@ -28,70 +26,55 @@ fn asked_offsets(report: &Report) -> Vec<usize> {
 }
 
 /// The view printers need of the document at `path` for `report`, read `CHUNK` bytes at a time
-/// so that only the positions and lines the findings point at are held. Offsets are into the
-/// decoded text (`crate::xml::decode`): UTF-8 streams, after its byte-order mark; a document
-/// in another encoding is decoded whole. A document that does not decode gives an empty view,
-/// as in `check_file`.
-pub(super) fn sparse_view(path: &Path, report: &Report) -> Result<TextView, String> {
+/// so that only the positions (and, if `lines`, the lines) the findings point at are held.
+/// Offsets are into the decoded text (`crate::xml::decode`): UTF-8 after its byte-order mark, or
+/// the UTF-8 a document in another encoding is transcoded to. A document with bytes its encoding
+/// does not allow is read up to them, so a finding there gets its line; an unsupported encoding
+/// gives an empty view (the finding says so at 1:1).
+pub(super) fn sparse_view(path: &Path, report: &Report, lines: bool) -> Result<TextView, String> {
+    use crate::xml::encoding::{Encoding, Transcoder, sniff};
     let cannot = |e: std::io::Error| format!("{}: cannot read: {e}", path.display());
     let mut file = std::fs::File::open(path).map_err(cannot)?;
-    let builder = SparseTextBuilder::new(asked_offsets(report));
-    let mut buf = vec![0u8; CHUNK];
-    let n = fill(&mut file, &mut buf).map_err(cannot)?;
-    buf.truncate(n);
-    if decodes_as_utf8(&buf) {
-        stream_utf8(file, buf, builder).map_err(cannot)
+    let offsets = asked_offsets(report);
+    let mut builder = if lines {
+        SparseTextBuilder::new(offsets)
     } else {
-        decode_whole(file, buf, builder).map_err(cannot)
-    }
-}
-
-/// Feeds a UTF-8 document to `builder`, `head` (its first bytes) then the rest of `file` a chunk
-/// at a time, without the byte-order mark; an empty view if it is not UTF-8.
-fn stream_utf8(
-    mut file: std::fs::File,
-    head: Vec<u8>,
-    mut builder: SparseTextBuilder,
-) -> std::io::Result<TextView> {
-    let mut check = Utf8Check::default();
-    let body = head.strip_prefix(UTF8_BOM).unwrap_or(&head);
-    check.feed(body);
-    builder.feed(body);
-    let mut buf = head;
-    buf.resize(CHUNK, 0);
-    loop {
-        let n = fill(&mut file, &mut buf)?;
-        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
-            break;
-        };
-        check.feed(chunk);
-        builder.feed(chunk);
-    }
-    if !check.finish() {
+        SparseTextBuilder::positions_only(offsets)
+    };
+    let mut head = vec![0u8; CHUNK];
+    let n = fill(&mut file, &mut head).map_err(cannot)?;
+    head.truncate(n);
+    let Some((encoding, bom)) = sniff(&head) else {
         return Ok(TextView::full(String::new()));
+    };
+    let mut body = std::io::Cursor::new(head);
+    body.set_position(u64::try_from(bom).unwrap_or(0));
+    let input = body.chain(file);
+    let result = match encoding {
+        Encoding::Utf8 => feed(input, &mut builder),
+        other => feed(Transcoder::new(input, other), &mut builder),
+    };
+    match result {
+        // Bytes outside the encoding end the text there, as they end reading the document.
+        Err(e) if e.kind() != std::io::ErrorKind::InvalidData => Err(cannot(e)),
+        _ => Ok(TextView::Sparse(builder.finish())),
     }
-    Ok(TextView::Sparse(builder.finish()))
 }
 
-/// Decodes a document in another encoding whole (`head`, then the rest of `file`) and feeds the
-/// text to `builder`; an empty view if it does not decode.
-fn decode_whole(
-    mut file: std::fs::File,
-    mut bytes: Vec<u8>,
-    mut builder: SparseTextBuilder,
-) -> std::io::Result<TextView> {
-    use std::io::Read as _;
-    file.read_to_end(&mut bytes)?;
-    Ok(match crate::xml::decode(&bytes) {
-        Ok(text) => {
-            builder.feed(text.as_bytes());
-            TextView::Sparse(builder.finish())
+/// Feeds all of `input` to `builder`, a read at a time (what was read before an error is fed).
+fn feed(mut input: impl std::io::Read, builder: &mut SparseTextBuilder) -> std::io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match input.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => builder.feed(buf.get(..n).unwrap_or(&[])),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        Err(_) => TextView::full(String::new()),
-    })
+    }
 }
 
-/// Reads until `buf` is full or the file ends; the number of bytes read.
+/// Reads until `buf` is full or the input ends; the number of bytes read.
 fn fill(file: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while let Some(rest) = buf.get_mut(n..).filter(|r| !r.is_empty()) {
@@ -105,100 +88,13 @@ fn fill(file: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize>
     Ok(n)
 }
 
-/// Whether `crate::xml::decode` reads a document that starts with `head` (its first `CHUNK`
-/// bytes, or all of it) as UTF-8.
-fn decodes_as_utf8(head: &[u8]) -> bool {
-    use crate::xml::encoding::{Encoding, sniff};
-    matches!(sniff(head), Some((Encoding::Utf8, _)))
-}
-
-/// Checks that bytes fed in chunks are UTF-8 (a character may straddle two chunks).
-#[derive(Default)]
-struct Utf8Check {
-    /// The start of a character the last chunk ended inside.
-    carry: Vec<u8>,
-    bad: bool,
-}
-
-impl Utf8Check {
-    fn feed(&mut self, chunk: &[u8]) {
-        if self.bad {
-            return;
-        }
-        let joined;
-        let bytes = if self.carry.is_empty() {
-            chunk
-        } else {
-            joined = [std::mem::take(&mut self.carry).as_slice(), chunk].concat();
-            joined.as_slice()
-        };
-        if let Err(e) = std::str::from_utf8(bytes) {
-            match e.error_len() {
-                Some(_) => self.bad = true,
-                None => self.carry = bytes.get(e.valid_up_to()..).unwrap_or_default().to_vec(),
-            }
-        }
-    }
-
-    /// Whether all the bytes were UTF-8 (none left inside a character).
-    fn finish(&self) -> bool {
-        !self.bad && self.carry.is_empty()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diag::{Diagnostic, FullText, SourceLines, Span};
 
-    /// A document whose body holds "é" (UTF-8), behind `prefix`.
-    fn doc(prefix: &[u8], decl: &str) -> Vec<u8> {
-        [prefix, decl.as_bytes(), "<r>é</r>\n".as_bytes()].concat()
-    }
-
-    #[test]
-    fn utf8_is_streamed_exactly_when_decode_reads_utf8() {
-        let docs = [
-            doc(b"", ""),
-            doc(UTF8_BOM, ""),
-            doc(b"", "<?xml version=\"1.0\"?>"),
-            doc(UTF8_BOM, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
-            doc(b"", "<?xml version='1.0' encoding = 'utf8'?>"),
-            doc(b"", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"),
-            doc(b"", "<?xml version=\"1.0\" encoding=\"us-ascii\"?>"),
-            doc(b"", "<?xml version=\"1.0\" encoding=\"windows-1252\"?>"),
-            [&[0xFF, 0xFE][..], &[b'<', 0, b'r', 0, b'/', 0, b'>', 0]].concat(),
-            [&[0xFE, 0xFF][..], &[0, b'<', 0, b'r', 0, b'/', 0, b'>']].concat(),
-        ];
-        for d in &docs {
-            let body = d.strip_prefix(UTF8_BOM).unwrap_or(d);
-            let as_utf8 =
-                crate::xml::decode(d).ok() == std::str::from_utf8(body).ok().map(str::to_string);
-            assert_eq!(
-                decodes_as_utf8(d),
-                as_utf8,
-                "{:?}",
-                String::from_utf8_lossy(d)
-            );
-        }
-    }
-
-    #[test]
-    fn utf8_check_across_chunks() {
-        let text = "ač€😀\r\nz".as_bytes();
-        for size in 1..=text.len() {
-            let mut c = Utf8Check::default();
-            text.chunks(size).for_each(|ch| c.feed(ch));
-            assert!(c.finish(), "chunks of {size}");
-        }
-        let mut c = Utf8Check::default();
-        c.feed(&text[..4]);
-        assert!(!c.finish(), "ends inside a character");
-        let mut c = Utf8Check::default();
-        c.feed(b"a\xC3");
-        c.feed(b"(b");
-        assert!(!c.finish(), "a lead byte without its continuation");
-    }
+    /// The UTF-8 byte-order mark, which is not part of the decoded text.
+    const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
     /// The sparse view of `bytes` on disk agrees with the whole decoded text at `span`.
     fn agrees(bytes: &[u8], span: Span) {
@@ -207,7 +103,7 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let mut report = Report::new();
         report.push(Diagnostic::error("t/x", "x").with_span(span));
-        let view = sparse_view(&path, &report).unwrap();
+        let view = sparse_view(&path, &report, true).unwrap();
         let full = FullText::new(crate::xml::decode(bytes).unwrap_or_default());
         assert_eq!(view.len(), full.len());
         for o in [span.start, span.end] {
@@ -236,14 +132,38 @@ mod tests {
     }
 
     #[test]
-    fn a_document_that_does_not_decode_gives_an_empty_view() {
-        agrees(b"<r>\xFF</r>", Span::new(3, 4));
-        agrees(b"<?xml version='1.0' encoding='ebcdic'?><r/>", Span::at(0));
+    fn a_document_that_does_not_decode_is_read_up_to_its_bad_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.xml");
-        std::fs::write(&path, b"<r>\xC3").unwrap();
-        assert!(sparse_view(&path, &Report::new()).unwrap().is_empty());
-        assert!(sparse_view(&dir.path().join("missing.xml"), &Report::new()).is_err());
+        let at_bad = |bytes: &[u8], offset: usize| {
+            std::fs::write(&path, bytes).unwrap();
+            let mut report = Report::new();
+            report.push(Diagnostic::error("t/x", "x").with_span(Span::at(offset)));
+            sparse_view(&path, &report, true).unwrap().line_col(offset)
+        };
+        // Not UTF-8 on line 3: the finding there keeps its line.
+        assert_eq!(at_bad(b"<r>\n<p/>\n<q>\xFF</q></r>", 12), (3, 4));
+        // Not US-ASCII on line 2.
+        let ascii = b"<?xml version='1.0' encoding='us-ascii'?>\n<r>\xE9</r>";
+        assert_eq!(at_bad(ascii, 45), (2, 4));
+        // An encoding teikit does not read: nothing to show.
+        std::fs::write(&path, b"<?xml version='1.0' encoding='ebcdic'?><r/>").unwrap();
+        assert!(sparse_view(&path, &Report::new(), true).unwrap().is_empty());
+        assert!(sparse_view(&dir.path().join("missing.xml"), &Report::new(), true).is_err());
+    }
+
+    #[test]
+    fn positions_only_keeps_no_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("one-line.xml");
+        let doc = format!("<r>{}<x/></r>", "<p>é</p>".repeat(50_000));
+        std::fs::write(&path, &doc).unwrap();
+        let mut report = Report::new();
+        let at = doc.len() - 8;
+        report.push(Diagnostic::error("t/x", "x").with_span(Span::at(at)));
+        let view = sparse_view(&path, &report, false).unwrap();
+        assert_eq!(view.line_col(at), (1, at - 50_000 + 1));
+        assert_eq!(view.line_text(1), "");
     }
 
     #[test]
