@@ -172,7 +172,7 @@ impl<'a> XmlReader<'a> {
     /// well-formedness error (after which the reader returns `Ok(None)`).
     pub fn next_event(&mut self) -> Result<Option<Event>, Diagnostic> {
         loop {
-            if let Some(e) = self.batch.events().nth(self.next) {
+            if let Some(e) = self.batch.event(self.next) {
                 self.next += 1;
                 return Ok(Some(owned(e, &self.namespaces)));
             }

@@ -161,7 +161,16 @@ impl Batch {
 
     /// The events, in document order.
     pub fn events(&self) -> impl Iterator<Item = EventRef<'_>> {
-        self.events.iter().map(move |e| match e {
+        self.events.iter().map(move |e| self.event_ref(e))
+    }
+
+    /// The event at `index`, if there is one.
+    pub fn event(&self, index: usize) -> Option<EventRef<'_>> {
+        self.events.get(index).map(|e| self.event_ref(e))
+    }
+
+    fn event_ref<'a>(&'a self, e: &'a Packed) -> EventRef<'a> {
+        match e {
             Packed::Start {
                 ns,
                 qname,
@@ -198,7 +207,7 @@ impl Batch {
                 local: self.str(*local..qname.end),
                 span: *span,
             },
-        })
+        }
     }
 
     /// Whether the batch holds no events.
@@ -1228,6 +1237,21 @@ mod tests {
         };
         assert!(d.message.contains("UTF-8"), "{}", d.message);
         assert!(d.span.is_some_and(|s| s.start <= 6));
+    }
+
+    #[test]
+    fn events_by_index_are_the_events_in_order() {
+        let mut r = StreamReader::new(DOCS[0].as_bytes());
+        let mut b = Batch::default();
+        r.fill(&mut b);
+        let ns = Namespaces::default();
+        let all: Vec<Event> = b.events().map(|e| super::super::owned(e, &ns)).collect();
+        let by_index: Vec<Event> = (0..)
+            .map_while(|i| b.event(i))
+            .map(|e| super::super::owned(e, &ns))
+            .collect();
+        assert!(!all.is_empty());
+        assert_eq!(all, by_index);
     }
 
     #[test]
