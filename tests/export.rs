@@ -675,13 +675,7 @@ fn schnitzler_files(test: &str) -> Vec<PathBuf> {
     let Some(dir) = shared_file(test, SCHNITZLER) else {
         return Vec::new();
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    files.sort();
-    files
+    files_with_extension(&dir, "xml")
 }
 
 #[test]

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{shared_dir, shared_file, teikit_in};
+use common::{files_with_extension, shared_dir, shared_file, teikit_in};
 use std::path::{Path, PathBuf};
 
 /// (fixture, expected code or None for a clean document, expected 1-based line).
@@ -305,13 +305,7 @@ fn wilson_editions() {
     let Some(src) = shared_file("wilson_editions", "sources/wilson") else {
         return;
     };
-    let mut txts: Vec<PathBuf> = std::fs::read_dir(&src)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    txts.sort();
+    let txts = files_with_extension(&src, "txt");
     assert!(!txts.is_empty(), "no .txt in {}", src.display());
     let out = tempfile::tempdir().unwrap();
     let (_, help, _) = teikit_in(out.path(), &["convert", "--help"]);
@@ -356,13 +350,7 @@ fn schnitzler_letters() {
     let Some(dir) = shared_file("schnitzler_letters", "corpora/schnitzler-briefe/editions") else {
         return;
     };
-    let mut letters: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-        .collect();
-    letters.sort();
+    let letters = files_with_extension(&dir, "xml");
     assert_eq!(letters.len(), 150);
     let (errors, warnings) = integrity_errors(&dir, &letters);
     assert!(errors.is_empty(), "{errors:#?}");

@@ -77,6 +77,17 @@ pub fn teikit_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The files of `dir` (not below it) whose extension is `ext`, sorted.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("list folder")
+        .map(|e| e.expect("read folder entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Words: maximal runs of letters and digits.
 pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
