@@ -2,11 +2,16 @@
 //! 1 invalid or not well-formed, 2 usage/I/O/schema not found, 3 schema incorrect; highest
 //! wins), and snapshots of every output format (human, short, json). Also, when jing is
 //! installed and `../shared` is present, the positions of our findings are compared with jing's
-//! on part of the Schnitzler corpus (jing is an oracle here, never a runtime dependency).
+//! on part of the Schnitzler corpus (jing is an oracle here, never a runtime dependency; a
+//! missing jing or shared file skips with a printed reason, or fails under
+//! `TEIKIT_REQUIRE_SHARED=1`, through `tests/common`).
 
 // Test code: a failed expectation panics.
 #![allow(clippy::panic)]
 
+mod common;
+
+use common::{jing, shared_file, teikit_in};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -56,18 +61,21 @@ impl Fixture {
     }
 
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_teikit"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .output();
-        let Ok(out) = out else {
-            panic!("cannot run teikit")
-        };
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        teikit_in(self.dir.path(), args)
+    }
+
+    /// `teikit validate --schema letter.rng ARGS...`.
+    fn validate_letter(&self, args: &[&str]) -> (i32, String, String) {
+        let mut all = vec!["validate", "--schema", "letter.rng"];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    /// `teikit validate --checks rng --format short --schema letter.rng FILE`.
+    fn short_rng(&self, file: &str) -> (i32, String, String) {
+        let mut args = SHORT_RNG.to_vec();
+        args.push(file);
+        self.run(&args)
     }
 }
 
@@ -106,31 +114,17 @@ fn exit_codes() {
     assert_eq!(v(&["schema", "check", "letter.rng"]), 0);
     assert_eq!(v(&["schema", "check", "bad.rng"]), 3);
     assert_eq!(v(&["schema", "check", "missing.rng"]), 2);
-    assert_eq!(
-        v(&[
-            "schema",
-            "convert",
-            "letter.rng",
-            "--to",
-            "rng",
-            "-o",
-            "out.rng"
-        ]),
-        0
-    );
-    assert_eq!(
-        v(&[
-            "schema",
-            "convert",
-            "letter.rng",
-            "--to",
-            "rng",
-            "-o",
-            "out.rng"
-        ]),
-        2,
-        "no overwrite without --force"
-    );
+    let convert = [
+        "schema",
+        "convert",
+        "letter.rng",
+        "--to",
+        "rng",
+        "-o",
+        "out.rng",
+    ];
+    assert_eq!(v(&convert), 0);
+    assert_eq!(v(&convert), 2, "no overwrite without --force");
     assert_eq!(v(&["schema", "check", "out.rng"]), 0);
     assert_eq!(v(&["schema", "convert", "letter.rng", "--to", "xsd"]), 2);
 }
@@ -146,10 +140,7 @@ fn schema_error_is_located() {
 #[test]
 fn short_format() {
     let f = Fixture::new();
-    let (code, out, _) = f.run(&[
-        "validate",
-        "--schema",
-        "letter.rng",
+    let (code, out, _) = f.validate_letter(&[
         "--format",
         "short",
         "valid.xml",
@@ -163,27 +154,14 @@ fn short_format() {
 #[test]
 fn human_format() {
     let f = Fixture::new();
-    let (_, out, _) = f.run(&[
-        "validate",
-        "--schema",
-        "letter.rng",
-        "valid.xml",
-        "invalid.xml",
-    ]);
+    let (_, out, _) = f.validate_letter(&["valid.xml", "invalid.xml"]);
     insta::assert_snapshot!("human", out);
 }
 
 #[test]
 fn json_format() {
     let f = Fixture::new();
-    let (_, out, _) = f.run(&[
-        "validate",
-        "--schema",
-        "letter.rng",
-        "--format",
-        "json",
-        "invalid.xml",
-    ]);
+    let (_, out, _) = f.validate_letter(&["--format", "json", "invalid.xml"]);
     insta::assert_snapshot!("json", out);
 }
 
@@ -194,45 +172,22 @@ fn directories_are_walked_in_order() {
     std::fs::create_dir_all(&sub).ok();
     std::fs::write(sub.join("b.xml"), INVALID).ok();
     std::fs::write(sub.join("a.xml"), VALID).ok();
-    let (code, out, _) = f.run(&[
-        "validate",
-        "--schema",
-        "letter.rng",
-        "--format",
-        "short",
-        "docs",
-    ]);
+    let (code, out, _) = f.validate_letter(&["--format", "short", "docs"]);
     assert_eq!(code, 1);
     assert!(out.lines().all(|l| l.starts_with("docs/b.xml:")), "{out}");
-}
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("TEIKIT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    dir.is_dir().then_some(dir)
 }
 
 /// Positions (path:line:col) of findings agree with jing's on the first Schnitzler letters.
 #[test]
 fn positions_agree_with_jing() {
-    let jing = Path::new("/usr/bin/jing");
-    let Some(shared) = shared() else {
-        let msg = "positions_agree_with_jing: skipped: ../shared not found";
-        if std::env::var("TEIKIT_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-            panic!("{msg} (TEIKIT_REQUIRE_SHARED=1)");
-        }
-        println!("{msg}");
+    let test = "positions_agree_with_jing";
+    let (Some(schema), Some(corpus), Some(jing)) = (
+        shared_file(test, "tei-p5/tei_all-4.12.0.rng"),
+        shared_file(test, "corpora/schnitzler-briefe/editions"),
+        jing(test),
+    ) else {
         return;
     };
-    let schema = shared.join("tei-p5/tei_all-4.12.0.rng");
-    let corpus = shared.join("corpora/schnitzler-briefe/editions");
-    if !jing.is_file() || !schema.is_file() || !corpus.is_dir() {
-        println!(
-            "positions_agree_with_jing: skipped: jing, tei_all or the Schnitzler corpus is missing"
-        );
-        return;
-    }
     let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -245,7 +200,7 @@ fn positions_agree_with_jing() {
             .filter_map(|l| l.split(": error: ").next().map(str::to_string))
             .collect()
     };
-    let Ok(j) = Command::new(jing).arg(&schema).args(&files).output() else {
+    let Ok(j) = Command::new(&jing).arg(&schema).args(&files).output() else {
         println!("positions_agree_with_jing: skipped: jing does not run");
         return;
     };
@@ -460,14 +415,7 @@ fn compiled_schema_cache() {
         &SCHEMA.replace("<data type=\"date\"/>", "<text/>"),
     );
     assert_eq!(run(&["validate", "--schema", "letter.rng", "valid.xml"]), 0);
-    let (code, out, _) = f.run(&[
-        "validate",
-        "--schema",
-        "letter.rng",
-        "--format",
-        "short",
-        "invalid.xml",
-    ]);
+    let (code, out, _) = f.validate_letter(&["--format", "short", "invalid.xml"]);
     assert_eq!(code, 1);
     assert!(!out.contains("\"date\" is invalid"), "{out}");
 }
@@ -529,9 +477,7 @@ fn streamed_and_whole_documents_get_the_same_findings() {
     }
     doc.push_str("  <p>Last</p>\r\n</letter>\r\n");
     f.write("big.xml", &doc);
-    let mut args = SHORT_RNG.to_vec();
-    args.push("big.xml");
-    let (code, file_out, _) = f.run(&args);
+    let (code, file_out, _) = f.short_rng("big.xml");
     assert_eq!(code, 1, "{file_out}");
     let lines: Vec<&str> = file_out.lines().collect();
     assert_eq!(lines.len(), 2, "{file_out}");
@@ -596,17 +542,11 @@ fn other_encodings_stream_like_whole_documents() {
         .chars()
         .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
         .collect();
-    let short = |name: &str| {
-        let args = SHORT_RNG;
-        let mut all: Vec<&str> = args.to_vec();
-        all.push(name);
-        f.run(&all)
-    };
     for (name, bytes) in [("utf16.xml", utf16), ("latin1.xml", latin1)] {
         if let Err(e) = std::fs::write(f.dir.path().join(name), &bytes) {
             panic!("cannot write {name}: {e}");
         }
-        let (code, out, _) = short(name);
+        let (code, out, _) = f.short_rng(name);
         assert_eq!(code, 1, "{name}: {out}");
         assert_eq!(out.lines().count(), 1, "{name}: {out}");
         assert!(out.contains("\"note\""), "{name}: {out}");
@@ -617,7 +557,7 @@ fn other_encodings_stream_like_whole_documents() {
         "ascii.xml",
         "<?xml version=\"1.0\" encoding=\"us-ascii\"?>\n<letter date=\"1954-09-23\"><opener>é</opener><p/></letter>\n",
     );
-    let (code, out, _) = short("ascii.xml");
+    let (code, out, _) = f.short_rng("ascii.xml");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("not US-ASCII"), "{out}");
 }

@@ -66,11 +66,67 @@ fn founding() -> String {
 }
 
 fn export(format: &str, file: &str) -> Run {
+    export_with(format, file, &[])
+}
+
+/// `teikit export --to FORMAT FILE EXTRA...`, with the CMIF settings when the format is CMIF.
+fn export_with(format: &str, file: &str, extra: &[&str]) -> Run {
     let mut args = vec!["export", "--to", format, file];
+    args.extend_from_slice(extra);
     if format == "cmif" {
         args.extend_from_slice(CMIF_FLAGS);
     }
     run(&args)
+}
+
+/// `teikit export --corpus INPUT EXTRA... -o OUTDIR`.
+fn export_corpus(input: &Path, outdir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["export", "--corpus", input.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.extend(["-o", outdir.to_str().unwrap()]);
+    run(&args)
+}
+
+/// `teikit validate --schema RNG FILES...`.
+fn validate_with(rng: &Path, files: &[&Path]) -> Run {
+    let mut args = vec!["validate", "--schema", rng.to_str().unwrap()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    run(&args)
+}
+
+/// jing, when installed, finds `files` valid against `rng`.
+fn assert_jing_accepts(test: &str, rng: &Path, files: &[&Path]) {
+    let Some(jing) = jing(test) else { return };
+    let v = Command::new(jing).arg(rng).args(files).output().unwrap();
+    assert!(
+        v.status.success(),
+        "not valid (jing):\n{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+}
+
+/// The shared archive documents of `OTHERS`, converted into `dir` (those present; a missing one
+/// is skipped with a printed reason, or fails under `TEIKIT_REQUIRE_SHARED=1`).
+fn convert_others(test: &str, dir: &Path) -> Vec<PathBuf> {
+    let mut written = Vec::new();
+    for rel in OTHERS {
+        let Some(src) = shared_file(test, rel) else {
+            continue;
+        };
+        let out = dir.join(Path::new(rel).with_extension("xml").file_name().unwrap());
+        let r = run(&[
+            "convert",
+            src.to_str().unwrap(),
+            "--date",
+            DATE,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{rel}: {}", r.stderr);
+        written.push(out);
+    }
+    written
 }
 
 // --- snapshots of the founding edition --------------------------------------------------------
@@ -107,24 +163,10 @@ fn founding_cmif_is_valid_against_the_cmif_relax_ng() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cmif.xml");
-    let mut args = vec![
-        "export",
-        "--to",
-        "cmif",
-        FOUNDING,
-        "-o",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(CMIF_FLAGS);
-    let r = run(&args);
+    let r = export_with("cmif", FOUNDING, &["-o", out.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // teikit's own validator: the CMIF RELAX NG schema, then the CMIF Schematron.
-    let v = run(&[
-        "validate",
-        "--schema",
-        rng.to_str().unwrap(),
-        out.to_str().unwrap(),
-    ]);
+    let v = validate_with(&rng, &[&out]);
     assert_eq!(
         v.code, 0,
         "CMIF not valid against the CMIF RELAX NG:\n{}{}",
@@ -147,15 +189,7 @@ fn founding_cmif_is_valid_against_the_cmif_relax_ng() {
         assert!(!v.stdout.contains(": error:"), "{}", v.stdout);
     }
     // jing, when installed, agrees.
-    if let Some(jing) = jing(test) {
-        let v = Command::new(jing).arg(&rng).arg(&out).output().unwrap();
-        assert!(
-            v.status.success(),
-            "CMIF not valid (jing):\n{}{}",
-            String::from_utf8_lossy(&v.stdout),
-            String::from_utf8_lossy(&v.stderr)
-        );
-    }
+    assert_jing_accepts(test, &rng, &[&out]);
     // What the CMIF Schematron asks for, also checked directly:
     // sent and received actions, @source pointing at the bibl's UUID id, dated dates.
     let xml = std::fs::read_to_string(&out).unwrap();
@@ -204,16 +238,11 @@ fn schnitzler_cmif_is_valid_against_the_cmif_relax_ng() {
     for name in ["L00001.xml", "L00002.xml", "L00050.xml", "L00150.xml"] {
         let file = dir.join(name);
         let target = out.path().join(name);
-        let mut args = vec![
-            "export",
-            "--to",
+        let r = export_with(
             "cmif",
             file.to_str().unwrap(),
-            "-o",
-            target.to_str().unwrap(),
-        ];
-        args.extend_from_slice(CMIF_FLAGS);
-        let r = run(&args);
+            &["-o", target.to_str().unwrap()],
+        );
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         let xml = std::fs::read_to_string(&target).unwrap();
         // The register's GND URIs reach CMIF as they are, not prefixed twice.
@@ -221,17 +250,10 @@ fn schnitzler_cmif_is_valid_against_the_cmif_relax_ng() {
         written.push(target);
     }
     // teikit's own validator, then jing when installed.
-    let mut args = vec!["validate", "--schema", rng.to_str().unwrap()];
-    args.extend(written.iter().map(|p| p.to_str().unwrap()));
-    let v = run(&args);
+    let written: Vec<&Path> = written.iter().map(PathBuf::as_path).collect();
+    let v = validate_with(&rng, &written);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
-    let Some(jing) = jing(test) else { return };
-    let v = Command::new(jing)
-        .arg(&rng)
-        .args(&written)
-        .output()
-        .unwrap();
-    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    assert_jing_accepts(test, &rng, &written);
 }
 
 #[test]
@@ -244,16 +266,11 @@ fn cmif_without_correspondence_is_exit_2_and_writes_nothing() {
     )
     .unwrap();
     let out = dir.path().join("out.xml");
-    let mut args = vec![
-        "export",
-        "--to",
+    let r = export_with(
         "cmif",
         input.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(CMIF_FLAGS);
-    let r = run(&args);
+        &["-o", out.to_str().unwrap()],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("no correspondence metadata"),
@@ -361,26 +378,11 @@ fn contract_stdin_force_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("f.json");
     std::fs::write(&out, "keep").unwrap();
-    let r = run(&[
-        "export",
-        "--to",
-        "json",
-        FOUNDING,
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let r = export_with("json", FOUNDING, &["-o", out.to_str().unwrap()]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--force"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep");
-    let r = run(&[
-        "export",
-        "--to",
-        "json",
-        FOUNDING,
-        "-o",
-        out.to_str().unwrap(),
-        "--force",
-    ]);
+    let r = export_with("json", FOUNDING, &["-o", out.to_str().unwrap(), "--force"]);
     assert_eq!(r.code, 0);
     assert!(std::fs::read_to_string(&out).unwrap().starts_with('{'));
 
@@ -455,21 +457,27 @@ fn read_into(n: roxmltree::Node, s: &mut String) {
             if name == "note" {
                 continue;
             }
-            if matches!(name, "lb" | "pb" | "cb") && c.attribute("break") != Some("no")
-                || name == "space"
-            {
-                s.push(' ');
-                continue;
-            }
-            let chunk = is_chunk(name);
-            if chunk {
-                s.push(' ');
-            }
-            read_into(c, s);
-            if chunk {
-                s.push(' ');
-            }
+            read_element(c, s, read_into);
         }
+    }
+}
+
+/// Reads the element `c` into `s` as both readings here do: `lb`/`pb`/`cb` (unless
+/// `@break="no"`) and `space` as one space; otherwise its content, read by `read`, with a space
+/// before and after when it is chunk-level.
+fn read_element(c: roxmltree::Node, s: &mut String, read: fn(roxmltree::Node, &mut String)) {
+    let name = c.tag_name().name();
+    if matches!(name, "lb" | "pb" | "cb") && c.attribute("break") != Some("no") || name == "space" {
+        s.push(' ');
+        return;
+    }
+    let chunk = is_chunk(name);
+    if chunk {
+        s.push(' ');
+    }
+    read(c, s);
+    if chunk {
+        s.push(' ');
     }
 }
 
@@ -531,20 +539,7 @@ fn collect_words(n: roxmltree::Node, out: &mut String) {
                 out.push(' ');
                 continue;
             }
-            if matches!(name, "lb" | "pb" | "cb") && c.attribute("break") != Some("no")
-                || name == "space"
-            {
-                out.push(' ');
-                continue;
-            }
-            let chunk = is_chunk(name);
-            if chunk {
-                out.push(' ');
-            }
-            collect_words(c, out);
-            if chunk {
-                out.push(' ');
-            }
+            read_element(c, out, collect_words);
         }
     }
 }
@@ -670,24 +665,9 @@ fn founding_edition_has_the_properties() {
 fn other_archive_documents_have_the_properties() {
     let validator = schema_validator();
     let dir = tempfile::tempdir().unwrap();
-    for rel in OTHERS {
-        let Some(src) = shared_file("other_archive_documents_have_the_properties", rel) else {
-            continue;
-        };
-        let out = dir
-            .path()
-            .join(Path::new(rel).with_extension("xml").file_name().unwrap());
-        let r = run(&[
-            "convert",
-            src.to_str().unwrap(),
-            "--date",
-            DATE,
-            "-o",
-            out.to_str().unwrap(),
-        ]);
-        assert_eq!(r.code, 0, "{rel}: {}", r.stderr);
+    for out in convert_others("other_archive_documents_have_the_properties", dir.path()) {
         let spans = check_properties(&validator, &out);
-        assert!(spans > 0, "{rel}");
+        assert!(spans > 0, "{}", out.display());
     }
 }
 
@@ -695,13 +675,7 @@ fn schnitzler_files(test: &str) -> Vec<PathBuf> {
     let Some(dir) = shared_file(test, SCHNITZLER) else {
         return Vec::new();
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    files.sort();
-    files
+    files_with_extension(&dir, "xml")
 }
 
 #[test]
@@ -752,35 +726,12 @@ fn corpus_mode_writes_editions_and_an_index_in_date_order() {
     let input = dir.path().join("in");
     std::fs::create_dir(&input).unwrap();
     std::fs::copy(manifest_dir().join(FOUNDING), input.join("112971.xml")).unwrap();
-    for rel in OTHERS {
-        let Some(src) = shared_file(
-            "corpus_mode_writes_editions_and_an_index_in_date_order",
-            rel,
-        ) else {
-            continue;
-        };
-        let out = input.join(Path::new(rel).with_extension("xml").file_name().unwrap());
-        assert_eq!(
-            run(&[
-                "convert",
-                src.to_str().unwrap(),
-                "--date",
-                DATE,
-                "-o",
-                out.to_str().unwrap()
-            ])
-            .code,
-            0
-        );
-    }
+    convert_others(
+        "corpus_mode_writes_editions_and_an_index_in_date_order",
+        &input,
+    );
     let outdir = dir.path().join("out");
-    let r = run(&[
-        "export",
-        "--corpus",
-        input.to_str().unwrap(),
-        "-o",
-        outdir.to_str().unwrap(),
-    ]);
+    let r = export_corpus(&input, &outdir, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut names: Vec<String> = std::fs::read_dir(&outdir)
         .unwrap()
@@ -808,23 +759,8 @@ fn corpus_mode_writes_editions_and_an_index_in_date_order() {
     assert!(index.contains("id=\"idx-yugoslavia\""));
     assert!(index.contains("112971.html#idx-tito"));
     // Written again only with --force.
-    let r = run(&[
-        "export",
-        "--corpus",
-        input.to_str().unwrap(),
-        "-o",
-        outdir.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 2);
-    let r = run(&[
-        "export",
-        "--corpus",
-        input.to_str().unwrap(),
-        "-o",
-        outdir.to_str().unwrap(),
-        "--force",
-    ]);
-    assert_eq!(r.code, 0);
+    assert_eq!(export_corpus(&input, &outdir, &[]).code, 2);
+    assert_eq!(export_corpus(&input, &outdir, &["--force"]).code, 0);
 }
 
 #[test]
@@ -834,13 +770,7 @@ fn corpus_index_of_the_founding_edition_is_snapshot_tested() {
     std::fs::create_dir(&input).unwrap();
     std::fs::copy(manifest_dir().join(FOUNDING), input.join("112971.xml")).unwrap();
     let outdir = dir.path().join("out");
-    let r = run(&[
-        "export",
-        "--corpus",
-        input.to_str().unwrap(),
-        "-o",
-        outdir.to_str().unwrap(),
-    ]);
+    let r = export_corpus(&input, &outdir, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let index = std::fs::read_to_string(outdir.join("index.html")).unwrap();
     insta::assert_snapshot!("founding_corpus_index", index);
@@ -851,27 +781,11 @@ fn corpus_index_of_the_founding_edition_is_snapshot_tested() {
     let r = run(&["export", "--corpus", input.to_str().unwrap()]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("-o OUTDIR"));
-    let r = run(&[
-        "export",
-        "--corpus",
-        input.to_str().unwrap(),
-        "--to",
-        "pdf",
-        "-o",
-        outdir.to_str().unwrap(),
-    ]);
+    let r = export_corpus(&input, &outdir, &["--to", "pdf"]);
     assert_eq!(r.code, 2);
     // Other formats: one file per document, the same bytes as a single export.
     let csv_dir = dir.path().join("csv");
-    let r = run(&[
-        "export",
-        "--corpus",
-        input.to_str().unwrap(),
-        "--to",
-        "csv-register",
-        "-o",
-        csv_dir.to_str().unwrap(),
-    ]);
+    let r = export_corpus(&input, &csv_dir, &["--to", "csv-register"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         std::fs::read_to_string(csv_dir.join("112971.register.csv")).unwrap(),
@@ -888,17 +802,9 @@ fn schnitzler_corpus_cmif_is_one_valid_file() {
     };
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("cmif.xml");
-    let mut args = vec![
-        "export",
-        "--corpus",
-        dir.to_str().unwrap(),
-        "--to",
-        "cmif",
-        "-o",
-        file.to_str().unwrap(),
-    ];
-    args.extend_from_slice(CMIF_FLAGS);
-    let r = run(&args);
+    let mut extra = vec!["--to", "cmif"];
+    extra.extend_from_slice(CMIF_FLAGS);
+    let r = export_corpus(&dir, &file, &extra);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let xml = std::fs::read_to_string(&file).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
@@ -912,16 +818,9 @@ fn schnitzler_corpus_cmif_is_one_valid_file() {
         descs[0].attribute("ref"),
         Some("https://example.org/teikit/editions/112971/L00001.html")
     );
-    let v = run(&[
-        "validate",
-        "--schema",
-        rng.to_str().unwrap(),
-        file.to_str().unwrap(),
-    ]);
+    let v = validate_with(&rng, &[&file]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
-    let Some(jing) = jing(test) else { return };
-    let v = Command::new(jing).arg(&rng).arg(&file).output().unwrap();
-    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    assert_jing_accepts(test, &rng, &[&file]);
 }
 
 #[test]
@@ -944,15 +843,7 @@ fn founding_html_links_all_resolve() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("f.html");
     assert_eq!(
-        run(&[
-            "export",
-            "--to",
-            "html",
-            FOUNDING,
-            "-o",
-            out.to_str().unwrap()
-        ])
-        .code,
+        export_with("html", FOUNDING, &["-o", out.to_str().unwrap()]).code,
         0
     );
     assert_links_resolve(dir.path(), "f.html");

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Behaviour of `teikit validate --checks integrity` through the binary.
 //!
 //! Owns: the fixture table (`tests/fixtures/integrity/`, one defect each, found with its exact
@@ -9,8 +8,12 @@
 //! missing file skips with a printed reason, and fails under `TEIKIT_REQUIRE_SHARED=1`. It must
 //! not time anything (benchmarks live in `benches/`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{files_with_extension, shared_dir, shared_file, teikit_in};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// (fixture, expected code or None for a clean document, expected 1-based line).
 const TABLE: &[(&str, Option<&str>, usize)] = &[
@@ -63,51 +66,31 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/integrity")
 }
 
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("TEIKIT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    dir.is_dir().then_some(dir)
-}
-
-fn require() -> bool {
-    std::env::var("TEIKIT_REQUIRE_SHARED").is_ok_and(|v| v == "1")
-}
-
-/// Prints why a test is skipped, or fails under `TEIKIT_REQUIRE_SHARED=1`.
-fn skip(test: &str, why: &str) {
-    let msg = format!("{test}: skipped: {why}");
-    if require() {
-        panic!("{msg} (TEIKIT_REQUIRE_SHARED=1)");
-    }
-    println!("{msg}");
-}
-
-fn shared_path(test: &str, rel: &str) -> Option<PathBuf> {
-    let Some(dir) = shared() else {
-        skip(test, "../shared not found (set TEIKIT_SHARED)");
-        return None;
-    };
-    let p = dir.join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        skip(test, &format!("{} is missing", p.display()));
-        None
-    }
-}
-
-fn teikit(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_teikit"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run teikit");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+/// `teikit validate --checks integrity --format short FILE`, run in `dir`.
+fn integrity_short(dir: &Path, file: &str) -> (i32, String, String) {
+    teikit_in(
+        dir,
+        &[
+            "validate",
+            "--checks",
+            "integrity",
+            "--format",
+            "short",
+            file,
+        ],
     )
+}
+
+/// `teikit validate --checks integrity --format json EXTRA... PATHS...`, run in `dir`.
+fn integrity_json(dir: &Path, extra: &[&str], paths: &[PathBuf]) -> (i32, String, String) {
+    let mut args: Vec<String> = ["validate", "--checks", "integrity", "--format", "json"]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(paths.iter().map(|p| p.to_string_lossy().into_owned()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    teikit_in(dir, &refs)
 }
 
 /// (path, severity, code, line) of every finding of a JSON Lines report (one object a line).
@@ -132,7 +115,7 @@ fn check_table(extra: &[&str], label: &str) {
     args.extend_from_slice(extra);
     let names: Vec<String> = TABLE.iter().map(|(n, _, _)| format!("{n}.xml")).collect();
     args.extend(names.iter().map(String::as_str));
-    let (_, out, err) = teikit(&dir, &args);
+    let (_, out, err) = teikit_in(&dir, &args);
     let all = findings(&out);
     let mut failures = Vec::new();
     for (name, code, line) in TABLE {
@@ -188,7 +171,7 @@ fn fixtures_without_schema() {
 /// The same with pointer and date attributes read from tei_all's attribute datatypes.
 #[test]
 fn fixtures_with_tei_all_attribute_types() {
-    let Some(schema) = shared_path(
+    let Some(schema) = shared_file(
         "fixtures_with_tei_all_attribute_types",
         "tei-p5/tei_all-4.12.0.rng",
     ) else {
@@ -204,28 +187,18 @@ fn exit_codes() {
     let dir = fixtures();
     for (name, code, _) in TABLE {
         let file = format!("{name}.xml");
-        let (status, _, err) = teikit(
-            &dir,
-            &[
-                "validate",
-                "--checks",
-                "integrity",
-                "--format",
-                "short",
-                &file,
-            ],
-        );
+        let (status, _, err) = integrity_short(&dir, &file);
         let warning_only = matches!(*code, Some("register/unused" | "ref/rendition-external"));
         let want = if code.is_none() || warning_only { 0 } else { 1 };
         assert_eq!(status, want, "{file}: {err}");
     }
-    let (status, _, err) = teikit(
+    let (status, _, err) = teikit_in(
         &dir,
         &["validate", "--checks", "integrity,nonsense", "clean.xml"],
     );
     assert_eq!(status, 2, "{err}");
     // --checks rng alone skips integrity: a dangling pointer is not reported.
-    let (status, out, _) = teikit(
+    let (status, out, _) = teikit_in(
         &dir,
         &[
             "validate",
@@ -256,7 +229,7 @@ const SNAPSHOT_FILES: &[&str] = &[
 fn formatted(format: &str) -> String {
     let mut args = vec!["validate", "--checks", "integrity", "--format", format];
     args.extend_from_slice(SNAPSHOT_FILES);
-    teikit(&fixtures(), &args).1
+    teikit_in(&fixtures(), &args).1
 }
 
 #[test]
@@ -277,7 +250,7 @@ fn json_format() {
 /// The default pointer list (no schema) names only attributes tei_all types as pointers.
 #[test]
 fn default_pointer_list_is_tei_all_pointers() {
-    let Some(schema) = shared_path(
+    let Some(schema) = shared_file(
         "default_pointer_list_is_tei_all_pointers",
         "tei-p5/tei_all-4.12.0.rng",
     ) else {
@@ -296,13 +269,7 @@ fn default_pointer_list_is_tei_all_pointers() {
 
 /// Integrity errors (not warnings) of a set of documents, as `path:line: code`.
 fn integrity_errors(dir: &Path, paths: &[PathBuf]) -> (Vec<String>, usize) {
-    let mut args: Vec<String> = ["validate", "--checks", "integrity", "--format", "json"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(paths.iter().map(|p| p.to_string_lossy().into_owned()));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (status, out, err) = teikit(dir, &refs);
+    let (status, out, err) = integrity_json(dir, &[], paths);
     assert!(status == 0 || status == 1, "exit {status}: {err}");
     let all = findings(&out);
     let warnings = all.iter().filter(|f| f.1 == "warning").count();
@@ -335,19 +302,13 @@ fn founding_edition() {
 /// The editions of the shared Wilson documents, converted by the binary, have no integrity error.
 #[test]
 fn wilson_editions() {
-    let Some(src) = shared_path("wilson_editions", "sources/wilson") else {
+    let Some(src) = shared_file("wilson_editions", "sources/wilson") else {
         return;
     };
-    let mut txts: Vec<PathBuf> = std::fs::read_dir(&src)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    txts.sort();
+    let txts = files_with_extension(&src, "txt");
     assert!(!txts.is_empty(), "no .txt in {}", src.display());
     let out = tempfile::tempdir().unwrap();
-    let (_, help, _) = teikit(out.path(), &["convert", "--help"]);
+    let (_, help, _) = teikit_in(out.path(), &["convert", "--help"]);
     if !help.contains("--date") {
         // The converter lives on branch main; this branch has only its stub.
         println!("wilson_editions: skipped: `teikit convert` is not in this build yet");
@@ -357,7 +318,7 @@ fn wilson_editions() {
     for t in &txts {
         let name = t.file_stem().unwrap().to_string_lossy().into_owned();
         let xml = out.path().join(format!("{name}.xml"));
-        let (status, _, err) = teikit(
+        let (status, _, err) = teikit_in(
             out.path(),
             &[
                 "convert",
@@ -386,36 +347,18 @@ fn wilson_editions() {
 /// `@rendition` values (`#langesS`, ...) are warnings, once per value and letter.
 #[test]
 fn schnitzler_letters() {
-    let Some(dir) = shared_path("schnitzler_letters", "corpora/schnitzler-briefe/editions") else {
+    let Some(dir) = shared_file("schnitzler_letters", "corpora/schnitzler-briefe/editions") else {
         return;
     };
-    let mut letters: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-        .collect();
-    letters.sort();
+    let letters = files_with_extension(&dir, "xml");
     assert_eq!(letters.len(), 150);
     let (errors, warnings) = integrity_errors(&dir, &letters);
     assert!(errors.is_empty(), "{errors:#?}");
     println!("schnitzler_letters: 150 letters, 0 integrity errors, {warnings} warning(s)");
-    if let Some(schema) = shared()
-        .map(|s| s.join("tei-p5/tei_all-4.12.0.rng"))
-        .filter(|p| p.is_file())
-    {
-        let mut args = vec![
-            "validate".to_string(),
-            "--checks".into(),
-            "integrity".into(),
-            "--format".into(),
-            "json".into(),
-            "--schema".into(),
-            schema.to_string_lossy().into_owned(),
-        ];
-        args.extend(letters.iter().map(|p| p.to_string_lossy().into_owned()));
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (_, out, _) = teikit(&dir, &refs);
+    let schema = shared_dir().join("tei-p5/tei_all-4.12.0.rng");
+    if schema.is_file() {
+        let schema = schema.to_string_lossy().into_owned();
+        let (_, out, _) = integrity_json(&dir, &["--schema", &schema], &letters);
         let errors: Vec<_> = findings(&out)
             .into_iter()
             .filter(|f| f.1 == "error")
@@ -438,30 +381,10 @@ fn file_pointers_local_or_remote() {
     };
     std::fs::write(dir.path().join("local.xml"), doc("sub/")).unwrap();
     std::fs::write(dir.path().join("remote.xml"), doc("https://example.org/")).unwrap();
-    let (s, out, _) = teikit(
-        dir.path(),
-        &[
-            "validate",
-            "--checks",
-            "integrity",
-            "--format",
-            "short",
-            "local.xml",
-        ],
-    );
+    let (s, out, _) = integrity_short(dir.path(), "local.xml");
     assert_eq!(s, 1);
     assert!(out.contains("sub/other.xml"), "{out}");
-    let (s, out, _) = teikit(
-        dir.path(),
-        &[
-            "validate",
-            "--checks",
-            "integrity",
-            "--format",
-            "short",
-            "remote.xml",
-        ],
-    );
+    let (s, out, _) = integrity_short(dir.path(), "remote.xml");
     assert_eq!((s, out.as_str()), (0, ""));
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     std::fs::write(
@@ -469,17 +392,7 @@ fn file_pointers_local_or_remote() {
         "<TEI xmlns=\"http://www.tei-c.org/ns/1.0\"><p xml:id=\"x\"/></TEI>",
     )
     .unwrap();
-    let (s, out, _) = teikit(
-        dir.path(),
-        &[
-            "validate",
-            "--checks",
-            "integrity",
-            "--format",
-            "short",
-            "local.xml",
-        ],
-    );
+    let (s, out, _) = integrity_short(dir.path(), "local.xml");
     assert_eq!((s, out.as_str()), (0, ""));
 }
 
@@ -494,15 +407,14 @@ fn light_reader_agrees_with_strict_reader() {
         .iter()
         .map(|(n, _, _)| fixtures().join(format!("{n}.xml")))
         .collect();
-    if let Some(dir) = shared().map(|s| s.join("corpora/schnitzler-briefe/editions")) {
-        docs.extend(
-            std::fs::read_dir(&dir)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path()),
-        );
-    }
+    // The Schnitzler letters, where `../shared` has them.
+    docs.extend(
+        std::fs::read_dir(shared_dir().join("corpora/schnitzler-briefe/editions"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    );
     for d in &docs {
         let text = std::fs::read_to_string(d).unwrap();
         let dir = d.parent().unwrap();
@@ -564,7 +476,7 @@ fn reported_once_beside_relax_ng() {
          <p when=\"1954-02-30\">z</p>\n<p ref=\"#b\">w</p>\n</TEI>\n",
     )
     .unwrap();
-    let (status, out, err) = teikit(
+    let (status, out, err) = teikit_in(
         dir.path(),
         &[
             "validate", "--format", "json", "--schema", "ids.rng", "doc.xml",
@@ -581,18 +493,10 @@ fn reported_once_beside_relax_ng() {
         ]
     );
     // With RELAX NG off, integrity reports the date itself (the schema types @when as a date).
-    let (_, out, _) = teikit(
+    let (_, out, _) = integrity_json(
         dir.path(),
-        &[
-            "validate",
-            "--format",
-            "json",
-            "--checks",
-            "integrity",
-            "--schema",
-            "ids.rng",
-            "doc.xml",
-        ],
+        &["--schema", "ids.rng"],
+        &[PathBuf::from("doc.xml")],
     );
     let got: Vec<String> = findings(&out).into_iter().map(|f| f.2).collect();
     assert_eq!(got, vec!["id/duplicate", "date/invalid", "ref/dangling"]);
@@ -610,30 +514,10 @@ fn deep_and_broken_documents() {
     );
     std::fs::write(dir.path().join("deep.xml"), &deep).unwrap();
     std::fs::write(dir.path().join("broken.xml"), &deep[..deep.len() / 2]).unwrap();
-    let (status, out, err) = teikit(
-        dir.path(),
-        &[
-            "validate",
-            "--checks",
-            "integrity",
-            "--format",
-            "short",
-            "deep.xml",
-        ],
-    );
+    let (status, out, err) = integrity_short(dir.path(), "deep.xml");
     assert_eq!(status, 1, "{err}");
     assert!(out.contains("no element has xml:id \"x\""), "{out}");
-    let (status, out, _) = teikit(
-        dir.path(),
-        &[
-            "validate",
-            "--checks",
-            "integrity",
-            "--format",
-            "short",
-            "broken.xml",
-        ],
-    );
+    let (status, out, _) = integrity_short(dir.path(), "broken.xml");
     assert_eq!(status, 1);
     assert_eq!(out.lines().count(), 1, "{out}");
 }

@@ -5,38 +5,19 @@
 //! first-error lines are jing's. Also: one mistake gives one error (no cascade), and no message
 //! lists more than 8 expected things (`--format json`).
 //!
-//! jing is an oracle here, never a runtime dependency: the test runs when `/usr/bin/jing` (or
-//! `jing` on `PATH`) is installed, in one JVM run for all documents. `../shared` (env
-//! `TEIKIT_SHARED`) missing skips with a reason, or fails under `TEIKIT_REQUIRE_SHARED=1`.
+//! jing is an oracle here, never a runtime dependency: the test runs when jing is installed
+//! (`/usr/bin/jing` or `/usr/local/bin/jing`), in one JVM run for all documents. jing or a file
+//! of `../shared` (env `TEIKIT_SHARED`) missing skips with a reason, or fails under
+//! `TEIKIT_REQUIRE_SHARED=1` (helpers in `tests/common`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{jing, shared_file};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("TEIKIT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    dir.is_dir().then_some(dir)
-}
-
-fn skip(msg: &str) {
-    if std::env::var("TEIKIT_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-        panic!("{msg} (TEIKIT_REQUIRE_SHARED=1)");
-    }
-    println!("{msg}");
-}
-
-fn jing() -> Option<PathBuf> {
-    let ok = Command::new("jing").arg("-h").output().is_ok();
-    if ok {
-        return Some(PathBuf::from("jing"));
-    }
-    let p = PathBuf::from("/usr/bin/jing");
-    p.is_file().then_some(p)
-}
 
 fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -182,18 +163,12 @@ fn errors(out: &str) -> BTreeMap<String, Vec<(usize, String)>> {
 
 #[test]
 fn verdicts_and_first_error_lines_agree_with_jing() {
-    let Some(shared) = shared() else {
-        skip("jing parity: skipped: ../shared not found");
-        return;
-    };
-    let schema = shared.join("tei-p5/tei_all-4.12.0.rng");
-    let corpora = shared.join("corpora");
-    if !schema.is_file() || !corpora.is_dir() {
-        skip("jing parity: skipped: tei_all-4.12.0.rng or corpora missing in ../shared");
-        return;
-    }
-    let Some(jing) = jing() else {
-        println!("jing parity: skipped: jing is not installed");
+    let test = "verdicts_and_first_error_lines_agree_with_jing";
+    let (Some(schema), Some(corpora), Some(jing)) = (
+        shared_file(test, "tei-p5/tei_all-4.12.0.rng"),
+        shared_file(test, "corpora"),
+        jing(test),
+    ) else {
         return;
     };
     let mut files = Vec::new();
@@ -253,14 +228,18 @@ fn verdicts_and_first_error_lines_agree_with_jing() {
         .args(&files)
         .output()
         .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_teikit"))
-        .args([
-            "validate", "--checks", "rng", "--format", "short", "--schema",
-        ])
-        .arg(&schema)
-        .args(&files)
-        .output()
-        .unwrap();
+    // teikit on every document, RELAX NG alone against tei_all, in the given format.
+    let teikit_rng = |format: &str| {
+        Command::new(env!("CARGO_BIN_EXE_teikit"))
+            .args([
+                "validate", "--checks", "rng", "--format", format, "--schema",
+            ])
+            .arg(&schema)
+            .args(&files)
+            .output()
+            .unwrap()
+    };
+    let o = teikit_rng("short");
     let jerr = String::from_utf8_lossy(&j.stderr);
     if !jerr.trim().is_empty() {
         println!(
@@ -327,14 +306,7 @@ fn verdicts_and_first_error_lines_agree_with_jing() {
     assert!(cascades.is_empty(), "cascades:\n{}", cascades.join("\n"));
 
     // No message lists more than 8 expected things.
-    let o = Command::new(env!("CARGO_BIN_EXE_teikit"))
-        .args([
-            "validate", "--checks", "rng", "--format", "json", "--schema",
-        ])
-        .arg(&schema)
-        .args(&files)
-        .output()
-        .unwrap();
+    let o = teikit_rng("json");
     let mut lines = 0;
     for l in String::from_utf8_lossy(&o.stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();

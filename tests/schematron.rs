@@ -925,13 +925,7 @@ fn tei_all_fixtures_agree_with_tei_rs() {
 // CMIF and Schnitzler on their corpora
 
 fn xml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-        .collect();
-    v.sort();
-    v
+    files_with_extension(dir, "xml")
 }
 
 #[test]
