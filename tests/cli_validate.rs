@@ -572,9 +572,7 @@ fn bad_utf8_is_reported_on_its_line() {
     if let Err(e) = std::fs::write(f.dir.path().join("latin.xml"), doc) {
         panic!("cannot write: {e}");
     }
-    let mut args = SHORT_RNG.to_vec();
-    args.push("latin.xml");
-    let (code, out, _) = f.run(&args);
+    let (code, out, _) = f.short_rng("latin.xml");
     assert_eq!(code, 1, "{out}");
     assert!(out.starts_with("latin.xml:3:"), "{out}");
     assert!(out.contains("not valid UTF-8"), "{out}");
