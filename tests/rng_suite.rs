@@ -467,3 +467,67 @@ fn garbage_never_panics() {
     );
     assert!(schema::compile_rng(&deep_schema, Path::new("d.rng"), &mut FsResolver).is_err());
 }
+
+/// Every document of the shared corpora, whole, truncated and with a byte that is not UTF-8, gets
+/// the same findings against tei_all whether it is validated from text in memory, from a stream
+/// read in small chunks, or from a stream read on a second thread (`xml::stream::pipe`).
+#[test]
+fn streamed_validation_agrees_with_whole_documents() {
+    use teikit::xml::stream::{StreamReader, pipe};
+    let Some(s) = tei("4.12.0") else { return };
+    let Some(corpora) = shared_file("streamed_validation", "corpora") else {
+        return;
+    };
+    let mut files = Vec::new();
+    let mut dirs = vec![corpora];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "xml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 100, "corpora: {} files", files.len());
+    let mut v = Validator::new(&s);
+    let mut compared = 0;
+    let mut findings = 0;
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap_or_default();
+        let body = bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&bytes)
+            .to_vec();
+        let half = body.len() / 2;
+        let truncated = body.get(..half).unwrap_or_default().to_vec();
+        let mut bad = body.clone();
+        if let Some(b) = bad.get_mut(half) {
+            *b = 0xFF;
+        }
+        for doc in [body, truncated, bad] {
+            let text = String::from_utf8_lossy(&doc).into_owned();
+            let whole = v.validate(&text);
+            let chunked = v.validate_events(&mut StreamReader::new(
+                std::io::BufReader::with_capacity(997, doc.as_slice()),
+            ));
+            let piped = pipe(doc.as_slice(), |src| v.validate_events(src));
+            let key = |r: &teikit::diag::Report| -> Vec<String> {
+                r.diagnostics
+                    .iter()
+                    .map(|d| format!("{} {:?} {}", d.code, d.span, d.message))
+                    .collect()
+            };
+            // Bytes that are not UTF-8 were replaced in `text`: only the streams see them.
+            if std::str::from_utf8(&doc).is_ok() {
+                assert_eq!(key(&chunked), key(&whole), "{} (chunked)", f.display());
+            }
+            assert_eq!(key(&piped), key(&chunked), "{} (piped)", f.display());
+            findings += whole.diagnostics.len();
+            compared += 1;
+        }
+    }
+    println!("streamed validation: {compared} documents, {findings} findings, all agree");
+}
