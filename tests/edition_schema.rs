@@ -6,13 +6,16 @@
 //!
 //! The generator walks the simplified patterns (RELAX NG §4) with a fixed-seed random choice:
 //! it is deterministic. jing is an oracle here; without it (or without `../shared`) the jing part
-//! skips with a printed reason (fails under `TEIKIT_REQUIRE_SHARED=1` when `../shared` is missing).
+//! skips with a printed reason (fails under `TEIKIT_REQUIRE_SHARED=1`, which `.ci/run` sets).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+mod common;
+
+use common::{files_with_extension, jing, shared_file};
 use teikit::schema::pattern::{NameClass, Pat, PatId};
 use teikit::schema::{FsResolver, Schema};
 
@@ -219,42 +222,18 @@ fn generated_documents_are_valid_against_the_edition_schema() {
     }
 }
 
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("TEIKIT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    dir.is_dir().then_some(dir)
-}
-
-fn jing_available() -> bool {
-    Command::new("jing").arg("-h").output().is_ok()
-}
-
 #[test]
 fn editions_and_generated_documents_are_valid_tei_per_jing() {
-    let Some(shared) = shared() else {
-        let msg = "edition schema vs tei_all: skipped: ../shared not found";
-        if std::env::var("TEIKIT_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-            panic!("{msg} (TEIKIT_REQUIRE_SHARED=1)");
-        }
-        println!("{msg}");
+    let test = "editions_and_generated_documents_are_valid_tei_per_jing";
+    let Some(tei_all) = shared_file(test, "tei-p5/tei_all-4.12.0.rng") else {
         return;
     };
-    let tei_all = shared.join("tei-p5/tei_all-4.12.0.rng");
-    let wilson = shared.join("sources/wilson");
-    if !tei_all.is_file() || !wilson.is_dir() {
-        println!("edition schema vs tei_all: skipped: tei_all or sources/wilson missing");
+    let Some(wilson) = shared_file(test, "sources/wilson") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut editions = Vec::new();
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(&wilson)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    sources.sort();
+    let sources = files_with_extension(&wilson, "txt");
     assert_eq!(sources.len(), 4);
     for s in &sources {
         let out = dir
@@ -291,10 +270,7 @@ fn editions_and_generated_documents_are_valid_tei_per_jing() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
-    if !jing_available() {
-        println!("edition schema vs tei_all: jing part skipped: jing is not installed");
-        return;
-    }
+    let Some(jing) = jing(test) else { return };
     // ...and they and 1,000 generated documents are valid TEI per jing.
     let mut files = editions.clone();
     for (i, d) in generate(1000).iter().enumerate() {
@@ -302,7 +278,7 @@ fn editions_and_generated_documents_are_valid_tei_per_jing() {
         std::fs::write(&p, d).unwrap();
         files.push(p);
     }
-    let j = Command::new("jing")
+    let j = Command::new(jing)
         .arg(&tei_all)
         .args(&files)
         .output()
