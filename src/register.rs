@@ -296,13 +296,13 @@ pub fn parse_register(xml: &str, name: &str) -> Result<(Register, Report), Strin
                     forms.push(text);
                 }
                 "idno" => {
-                    if let Some(scheme) = child.attribute("type") {
-                        if !text.is_empty() {
-                            identifiers.push(Identifier {
-                                scheme: scheme.to_string(),
-                                value: text,
-                            });
-                        }
+                    if let Some(scheme) = child.attribute("type")
+                        && !text.is_empty()
+                    {
+                        identifiers.push(Identifier {
+                            scheme: scheme.to_string(),
+                            value: text,
+                        });
                     }
                 }
                 "note" => notes.push((child.attribute("type").map(str::to_string), text)),

@@ -48,10 +48,11 @@ fn expanded(node: roxmltree::Node) -> String {
 
 fn inherited(node: roxmltree::Node, attr: &str) -> String {
     for a in node.ancestors() {
-        if a.is_element() && a.tag_name().namespace() == Some(RNG_NS) {
-            if let Some(v) = a.attribute(attr) {
-                return v.to_string();
-            }
+        if a.is_element()
+            && a.tag_name().namespace() == Some(RNG_NS)
+            && let Some(v) = a.attribute(attr)
+        {
+            return v.to_string();
         }
     }
     String::new()
@@ -239,17 +240,16 @@ fn canon(node: roxmltree::Node) -> C {
 
 /// Replaces the only pattern among `kids` by its children when it is an unannotated `name`.
 fn splice_single(kids: &mut Vec<C>, pats: &[usize], name_wanted: &str) {
-    if let [only] = pats[..] {
-        if let Some(C::E {
+    if let [only] = pats[..]
+        && let Some(C::E {
             name,
             attrs,
             kids: inner,
         }) = kids.get(only).cloned()
-        {
-            if name == name_wanted && attrs.is_empty() {
-                kids.splice(only..=only, inner);
-            }
-        }
+        && name == name_wanted
+        && attrs.is_empty()
+    {
+        kids.splice(only..=only, inner);
     }
 }
 

@@ -1027,7 +1027,7 @@ fn mutate(i: usize, text: &str) -> String {
     ];
     let mut s = text.to_string();
     for (j, m) in muts.iter().enumerate() {
-        if (i + j) % 3 == 0 {
+        if (i + j).is_multiple_of(3) {
             s = m(&s);
         }
     }

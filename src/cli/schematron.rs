@@ -136,10 +136,10 @@ pub fn run(args: SchematronArgs) -> i32 {
     if let Some(path) = &args.schema {
         match load_schema(path) {
             Ok(s) => {
-                if let Some(p) = &args.phase {
-                    if !s.has_phase(p) {
-                        return fail(exit::USAGE, &format!("{}: no phase `{p}`", path.display()));
-                    }
+                if let Some(p) = &args.phase
+                    && !s.has_phase(p)
+                {
+                    return fail(exit::USAGE, &format!("{}: no phase `{p}`", path.display()));
                 }
                 for d in s.unsupported() {
                     emit_one(
@@ -211,15 +211,15 @@ pub fn run(args: SchematronArgs) -> i32 {
         let Some(schema) = schemas.get(&schema_path) else {
             continue;
         };
-        if let Some(p) = &args.phase {
-            if !schema.has_phase(p) {
-                eprintln!(
-                    "teikit schematron: error: {}: no phase `{p}`",
-                    schema_path.display()
-                );
-                code = code.max(exit::USAGE);
-                continue;
-            }
+        if let Some(p) = &args.phase
+            && !schema.has_phase(p)
+        {
+            eprintln!(
+                "teikit schematron: error: {}: no phase `{p}`",
+                schema_path.display()
+            );
+            code = code.max(exit::USAGE);
+            continue;
         }
         let report = schematron::check_with(schema, &text, &input.name, &opts);
         if report.has_errors() {

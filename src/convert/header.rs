@@ -82,13 +82,13 @@ pub fn parse_citation(text: &str) -> Citation {
     // Quoted title.
     let quotes = [('"', '"'), ('“', '”'), ('„', '“'), ('«', '»')];
     for (open, close) in quotes {
-        if let Some(after) = rest.strip_prefix(open) {
-            if let Some(end) = after.find(close) {
-                c.lead = open.to_string();
-                c.title = after.get(..end).map(str::to_string);
-                rest = after.get(end..).unwrap_or("");
-                break;
-            }
+        if let Some(after) = rest.strip_prefix(open)
+            && let Some(end) = after.find(close)
+        {
+            c.lead = open.to_string();
+            c.title = after.get(..end).map(str::to_string);
+            rest = after.get(end..).unwrap_or("");
+            break;
         }
     }
     // After the title: closing quote, date and commas, up to the archive address.
@@ -104,19 +104,19 @@ pub fn parse_citation(text: &str) -> Citation {
     let mut pos = 0;
     if let Some(re) = URL.as_ref() {
         for m in re.find_iter(after_first) {
-            if let Some(t) = after_first.get(pos..m.start()) {
-                if !t.is_empty() {
-                    c.rest.push((t.to_string(), false));
-                }
+            if let Some(t) = after_first.get(pos..m.start())
+                && !t.is_empty()
+            {
+                c.rest.push((t.to_string(), false));
             }
             c.rest.push((m.as_str().to_string(), true));
             pos = m.end();
         }
     }
-    if let Some(t) = after_first.get(pos..) {
-        if !t.is_empty() {
-            c.rest.push((t.to_string(), false));
-        }
+    if let Some(t) = after_first.get(pos..)
+        && !t.is_empty()
+    {
+        c.rest.push((t.to_string(), false));
     }
     c
 }

@@ -346,10 +346,10 @@ fn mark_names(text: &str, register: &Register, used: &mut BTreeSet<String>) -> V
         let Some(entry) = register.entry(m.entry) else {
             continue;
         };
-        if let Some(before) = text.get(pos..m.start) {
-            if !before.is_empty() {
-                out.push(Inline::Text(before.to_string()));
-            }
+        if let Some(before) = text.get(pos..m.start)
+            && !before.is_empty()
+        {
+            out.push(Inline::Text(before.to_string()));
         }
         out.push(Inline::Name {
             kind: entry.kind,
@@ -359,10 +359,10 @@ fn mark_names(text: &str, register: &Register, used: &mut BTreeSet<String>) -> V
         used.insert(entry.id.clone());
         pos = m.end;
     }
-    if let Some(rest) = text.get(pos..) {
-        if !rest.is_empty() {
-            out.push(Inline::Text(rest.to_string()));
-        }
+    if let Some(rest) = text.get(pos..)
+        && !rest.is_empty()
+    {
+        out.push(Inline::Text(rest.to_string()));
     }
     out
 }

@@ -183,48 +183,48 @@ pub fn read_layout(text: &str) -> (Layout, Report) {
     // The leading date line: a first block of one line that is a date; or, failing that, a
     // short line with a year in it ("c. 1950", "Undated [1950]") standing where the date
     // belongs, before a one-line title.
-    if let Some(&(s, e)) = blocks.first() {
-        if let Some(line) = lines.get(s) {
-            if e - s == 1 {
-                if let Some(value) = dates::parse_date(line.text.trim()) {
-                    layout.date = Some(dates_value_iso(&value));
-                    layout.date_line = Some(line.clone());
-                    b = 1;
-                } else if looks_like_date_line(&line.text)
-                    && blocks.get(1).is_some_and(|&(ts, te)| {
-                        te - ts == 1 && lines.get(ts).is_some_and(|t| label_of(&t.text).is_none())
-                    })
-                {
-                    let (found, _) = dates::find_dates(line.text.trim(), None);
-                    layout.date = found.first().map(|m| dates_value_iso(&m.value));
-                    layout.date_line = Some(line.clone());
-                    b = 1;
-                    report.push(
-                        Diagnostic::warning(
-                            "convert/vague-date-line",
-                            format!(
-                                "the date line \"{}\" is not a full date; {}",
-                                line.text.trim(),
-                                match &layout.date {
-                                    Some(d) => format!("the edition dates the document {d}"),
-                                    None => "the edition gives no normalised date".to_string(),
-                                }
-                            ),
-                        )
-                        .with_span(line.span),
-                    );
-                }
-            }
-            if layout.date_line.is_none() {
+    if let Some(&(s, e)) = blocks.first()
+        && let Some(line) = lines.get(s)
+    {
+        if e - s == 1 {
+            if let Some(value) = dates::parse_date(line.text.trim()) {
+                layout.date = Some(dates_value_iso(&value));
+                layout.date_line = Some(line.clone());
+                b = 1;
+            } else if looks_like_date_line(&line.text)
+                && blocks.get(1).is_some_and(|&(ts, te)| {
+                    te - ts == 1 && lines.get(ts).is_some_and(|t| label_of(&t.text).is_none())
+                })
+            {
+                let (found, _) = dates::find_dates(line.text.trim(), None);
+                layout.date = found.first().map(|m| dates_value_iso(&m.value));
+                layout.date_line = Some(line.clone());
+                b = 1;
                 report.push(
                     Diagnostic::warning(
-                        "convert/no-date-line",
-                        "the document does not start with a date line (e.g. \"September 23, 1954\"); \
-                         the edition has no document date",
+                        "convert/vague-date-line",
+                        format!(
+                            "the date line \"{}\" is not a full date; {}",
+                            line.text.trim(),
+                            match &layout.date {
+                                Some(d) => format!("the edition dates the document {d}"),
+                                None => "the edition gives no normalised date".to_string(),
+                            }
+                        ),
                     )
                     .with_span(line.span),
                 );
             }
+        }
+        if layout.date_line.is_none() {
+            report.push(
+                Diagnostic::warning(
+                    "convert/no-date-line",
+                    "the document does not start with a date line (e.g. \"September 23, 1954\"); \
+                         the edition has no document date",
+                )
+                .with_span(line.span),
+            );
         }
     }
 

@@ -241,15 +241,16 @@ fn closer_like(s: &str, doc_year: Option<i32>) -> bool {
 fn heading_level(s: &str) -> Option<(usize, String)> {
     let t = clean(s);
     let short = words(&t) <= 30 && !t.ends_with('.') && !is_match(&SENTENCE_BREAK, &t);
-    if let Some(c) = NUMBERED.as_ref().and_then(|r| r.captures(&t)) {
-        if short {
-            return Some((1, c.get(1)?.as_str().to_string()));
-        }
+    if let Some(c) = NUMBERED.as_ref().and_then(|r| r.captures(&t))
+        && short
+    {
+        return Some((1, c.get(1)?.as_str().to_string()));
     }
-    if let Some(c) = LETTERED.as_ref().and_then(|r| r.captures(&t)) {
-        if words(&t) <= 6 && !t.ends_with('.') {
-            return Some((2, c.get(1)?.as_str().to_string()));
-        }
+    if let Some(c) = LETTERED.as_ref().and_then(|r| r.captures(&t))
+        && words(&t) <= 6
+        && !t.ends_with('.')
+    {
+        return Some((2, c.get(1)?.as_str().to_string()));
     }
     None
 }
@@ -285,13 +286,13 @@ fn split_footnotes(body: &[Line]) -> (usize, Vec<Footnote>) {
                 text,
                 line: l.no,
             });
-        } else if !l.is_blank() {
-            if let Some(last) = notes.last_mut() {
-                if !last.text.is_empty() {
-                    last.text.push(' ');
-                }
-                last.text.push_str(&clean(&l.text));
+        } else if !l.is_blank()
+            && let Some(last) = notes.last_mut()
+        {
+            if !last.text.is_empty() {
+                last.text.push(' ');
             }
+            last.text.push_str(&clean(&l.text));
         }
     }
     for n in &mut notes {
@@ -397,18 +398,19 @@ fn opener_item(l: &Line, doc_year: Option<i32>) -> Option<Vec<FrameItem>> {
         return None;
     }
     // "Author            Place, date": two parts separated by a wide gap.
-    if let Some(c) = WIDE_GAP.as_ref().and_then(|r| r.captures(raw)) {
-        if let Some(gap) = c.get(1) {
-            let left = clean(raw.get(..gap.start())?);
-            let right = clean(raw.get(gap.end()..)?);
-            if let Some((date, rest)) = dateline_split(&right, doc_year) {
-                if rest.is_empty() && words(&left) <= 6 {
-                    return Some(vec![
-                        FrameItem::Byline(Para::new(&left, l.no)),
-                        FrameItem::Dateline(Para::new(&date, l.no)),
-                    ]);
-                }
-            }
+    if let Some(c) = WIDE_GAP.as_ref().and_then(|r| r.captures(raw))
+        && let Some(gap) = c.get(1)
+    {
+        let left = clean(raw.get(..gap.start())?);
+        let right = clean(raw.get(gap.end()..)?);
+        if let Some((date, rest)) = dateline_split(&right, doc_year)
+            && rest.is_empty()
+            && words(&left) <= 6
+        {
+            return Some(vec![
+                FrameItem::Byline(Para::new(&left, l.no)),
+                FrameItem::Dateline(Para::new(&date, l.no)),
+            ]);
         }
     }
     if let Some((date, rest)) = dateline_split(&t, doc_year) {
@@ -475,19 +477,18 @@ fn build_flow(lines: &[&Line], s: &mut Structure) {
         prev_blank = false;
         // A paragraph broken across the source: previous text ends mid-sentence and this
         // line starts in lower case.
-        if starts_lowercase(&t) {
-            if let Some(para) = last_para_mut(&mut s.blocks) {
-                if !ends_sentence(para.last_text()) {
-                    if after_blank {
-                        para.parts.push(Part::Break);
-                        s.repaired_breaks.push(l.no);
-                    } else {
-                        para.parts.push(Part::Text(" ".to_string()));
-                    }
-                    para.parts.push(Part::Text(t));
-                    continue;
-                }
+        if starts_lowercase(&t)
+            && let Some(para) = last_para_mut(&mut s.blocks)
+            && !ends_sentence(para.last_text())
+        {
+            if after_blank {
+                para.parts.push(Part::Break);
+                s.repaired_breaks.push(l.no);
+            } else {
+                para.parts.push(Part::Text(" ".to_string()));
             }
+            para.parts.push(Part::Text(t));
+            continue;
         }
         if let Some((level, n)) = heading_level(&t) {
             let mut p = Para::new(&t, l.no);

@@ -480,10 +480,9 @@ fn frame(ctx: &mut Ctx, parent: &mut Element, items: &[FrameItem]) {
                         id,
                         text,
                     } = i
+                        && ctx.dateline_place.is_none()
                     {
-                        if ctx.dateline_place.is_none() {
-                            ctx.dateline_place = Some((id.clone(), text.clone()));
-                        }
+                        ctx.dateline_place = Some((id.clone(), text.clone()));
                     }
                     if let Inline::Date {
                         value: DateValue::When(w),

@@ -562,13 +562,13 @@ fn index_html(edition: &Edition) -> String {
                     .entry(date_key(s, &surface))
                     .or_default()
                     .push((mention_anchor(id, i), surface));
-            } else if s.type_.is_entity() {
-                if let Some(e) = &s.entry {
-                    mentions
-                        .entry(e.clone())
-                        .or_default()
-                        .push(mention_anchor(id, i));
-                }
+            } else if s.type_.is_entity()
+                && let Some(e) = &s.entry
+            {
+                mentions
+                    .entry(e.clone())
+                    .or_default()
+                    .push(mention_anchor(id, i));
             }
         }
     }
@@ -773,10 +773,10 @@ pub fn corpus_index(title: &str, docs: &[CorpusDocument]) -> String {
                 .entry((e.type_, e.id.clone()))
                 .or_insert_with(|| (e.name.clone(), Vec::new(), Vec::new()));
             for i in &e.identifiers {
-                if let Some(u) = &i.uri {
-                    if !slot.1.contains(u) {
-                        slot.1.push(u.clone());
-                    }
+                if let Some(u) = &i.uri
+                    && !slot.1.contains(u)
+                {
+                    slot.1.push(u.clone());
                 }
             }
             // A short link text: the file's name and the document's date.

@@ -728,12 +728,12 @@ fn names_in(n: Node, ids: &BTreeSet<String>) -> Vec<Name> {
         .collect();
     if has_text || kids.is_empty() {
         let mut name = name_of(n, ids);
-        if name.ref_.is_none() {
-            if let [only] = kids.as_slice() {
-                let inner = name_of(*only, ids);
-                name.ref_ = inner.ref_;
-                name.entry = inner.entry;
-            }
+        if name.ref_.is_none()
+            && let [only] = kids.as_slice()
+        {
+            let inner = name_of(*only, ids);
+            name.ref_ = inner.ref_;
+            name.entry = inner.entry;
         }
         vec![name]
     } else {

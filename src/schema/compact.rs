@@ -1538,14 +1538,14 @@ impl Parser {
             )
             .with_span(span));
         }
-        if let Some(p) = prefix {
-            if !matches!(self.ns.get(p), Some(Some(u)) if !u.is_empty()) {
-                return Err(Diagnostic::error(
-                    "rnc/undeclared-prefix",
-                    format!("the prefix `{p}` of QName value `{value}` is not declared"),
-                )
-                .with_span(span));
-            }
+        if let Some(p) = prefix
+            && !matches!(self.ns.get(p), Some(Some(u)) if !u.is_empty())
+        {
+            return Err(Diagnostic::error(
+                "rnc/undeclared-prefix",
+                format!("the prefix `{p}` of QName value `{value}` is not declared"),
+            )
+            .with_span(span));
         }
         Ok(())
     }
@@ -2037,10 +2037,10 @@ impl XmlOut<'_> {
         let mut decl = vec![("xmlns".to_string(), RNG_NS.to_string())];
         // in the order the compact syntax declared them
         for (p, uri) in &s.namespaces {
-            if let Some(uri) = uri {
-                if self.prefixes.get(uri) == Some(p) {
-                    decl.push((format!("xmlns:{p}"), uri.clone()));
-                }
+            if let Some(uri) = uri
+                && self.prefixes.get(uri) == Some(p)
+            {
+                decl.push((format!("xmlns:{p}"), uri.clone()));
             }
         }
         let ann = format!("{}:", self.ann_prefix);
@@ -2279,35 +2279,36 @@ impl XmlOut<'_> {
     }
 
     fn name_for(&self, n: &mut XNode, nc: &Nc, inh: Option<&String>, attr: bool) {
-        if let NcKind::Name { ns, prefix, local } = &nc.kind {
-            if nc.ann.is_empty() && nc.follow.is_empty() {
-                match (ns, prefix) {
-                    (Some(u), Some(_)) if !u.is_empty() => {
-                        let q = QName {
-                            prefix: None,
-                            uri: u.clone(),
-                            local: local.clone(),
-                        };
-                        n.attrs.push(("name".to_string(), self.qname(&q)));
+        if let NcKind::Name { ns, prefix, local } = &nc.kind
+            && nc.ann.is_empty()
+            && nc.follow.is_empty()
+        {
+            match (ns, prefix) {
+                (Some(u), Some(_)) if !u.is_empty() => {
+                    let q = QName {
+                        prefix: None,
+                        uri: u.clone(),
+                        local: local.clone(),
+                    };
+                    n.attrs.push(("name".to_string(), self.qname(&q)));
+                }
+                _ => {
+                    n.attrs.push(("name".to_string(), local.clone()));
+                    if !attr
+                        && ns.as_ref() != inh
+                        && let Some(u) = ns
+                    {
+                        n.attrs.push(("ns".to_string(), u.clone()));
                     }
-                    _ => {
-                        n.attrs.push(("name".to_string(), local.clone()));
-                        if !attr && ns.as_ref() != inh {
-                            if let Some(u) = ns {
-                                n.attrs.push(("ns".to_string(), u.clone()));
-                            }
-                        }
-                        if attr {
-                            if let Some(u) = ns {
-                                if !u.is_empty() {
-                                    n.attrs.push(("ns".to_string(), u.clone()));
-                                }
-                            }
-                        }
+                    if attr
+                        && let Some(u) = ns
+                        && !u.is_empty()
+                    {
+                        n.attrs.push(("ns".to_string(), u.clone()));
                     }
                 }
-                return;
             }
+            return;
         }
         let mut v = Vec::new();
         self.nc(nc, inh, &mut v);
@@ -2330,10 +2331,10 @@ impl XmlOut<'_> {
                         n.children.push(XChild::Text(self.qname(&q)));
                     }
                     _ => {
-                        if ns.as_ref() != inh {
-                            if let Some(u) = ns {
-                                n.attrs.push(("ns".to_string(), u.clone()));
-                            }
+                        if ns.as_ref() != inh
+                            && let Some(u) = ns
+                        {
+                            n.attrs.push(("ns".to_string(), u.clone()));
                         }
                         n.children.push(XChild::Text(local.clone()));
                     }
@@ -2428,10 +2429,11 @@ fn uses_prefix(n: &XNode, prefix: &str) -> bool {
 fn schema_to_xml(s: &Schema) -> String {
     let mut prefixes = BTreeMap::new();
     for (p, u) in &s.namespaces {
-        if let Some(u) = u {
-            if !u.is_empty() && u != XML_NS {
-                prefixes.entry(u.clone()).or_insert_with(|| p.clone());
-            }
+        if let Some(u) = u
+            && !u.is_empty()
+            && u != XML_NS
+        {
+            prefixes.entry(u.clone()).or_insert_with(|| p.clone());
         }
     }
     let used: Vec<&String> = prefixes.values().collect();

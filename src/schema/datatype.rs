@@ -599,7 +599,7 @@ impl Datatype {
             }
             HexBinary => {
                 let t = collapse(s);
-                if t.len() % 2 != 0 {
+                if !t.len().is_multiple_of(2) {
                     return None;
                 }
                 let mut bytes = Vec::with_capacity(t.len() / 2);
@@ -1050,7 +1050,7 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
         .bytes()
         .filter(|b| *b != b' ' && !matches!(b, b'\t' | b'\n' | b'\r'))
         .collect();
-    if chars.len() % 4 != 0 {
+    if !chars.len().is_multiple_of(4) {
         return None;
     }
     let val = |c: u8| -> Option<u32> {

@@ -815,20 +815,19 @@ impl<'r> Parser<'r> {
                         included.retain(|x| !matches!(x.kind, CompKind::Start));
                     }
                     for o in &own {
-                        if let CompKind::Define(name) = &o.kind {
-                            if !included
+                        if let CompKind::Define(name) = &o.kind
+                            && !included
                                 .iter()
                                 .any(|x| matches!(&x.kind, CompKind::Define(n) if n == name))
-                            {
-                                return Err(err(
-                                    cc.file,
-                                    o.loc.span,
-                                    "schema/include-override",
-                                    format!(
-                                        "the include overrides '{name}' but the included grammar does not define it"
-                                    ),
-                                ));
-                            }
+                        {
+                            return Err(err(
+                                cc.file,
+                                o.loc.span,
+                                "schema/include-override",
+                                format!(
+                                    "the include overrides '{name}' but the included grammar does not define it"
+                                ),
+                            ));
                         }
                     }
                     let names: Vec<String> = own

@@ -269,14 +269,15 @@ impl Parser<'_> {
                     let e = self.escape()?;
                     // A single-character escape may start a range.
                     let single = single_char_of_escape(&e);
-                    if let (Some(lo), Some('-')) = (single, self.peek()) {
-                        if self.peek2() != Some('[') && self.peek2() != Some(']') {
-                            self.pos += 1;
-                            let hi = self.range_end()?;
-                            push_range(lo, hi, &mut items).map_err(|m| self.err(&m))?;
-                            first = false;
-                            continue;
-                        }
+                    if let (Some(lo), Some('-')) = (single, self.peek())
+                        && self.peek2() != Some('[')
+                        && self.peek2() != Some(']')
+                    {
+                        self.pos += 1;
+                        let hi = self.range_end()?;
+                        push_range(lo, hi, &mut items).map_err(|m| self.err(&m))?;
+                        first = false;
+                        continue;
                     }
                     items.push_str(&e);
                 }

@@ -635,10 +635,8 @@ impl<'a, 'input> Evaluator<'a, 'input> {
                 [Item::Atom(Atomic::Dbl(d))] => *d == (i as f64 + 1.0),
                 _ => ebv(&v)?,
             };
-            if keep {
-                if let Some(it) = focus.item {
-                    out.push(it);
-                }
+            if keep && let Some(it) = focus.item {
+                out.push(it);
             }
         }
         Ok(out)

@@ -320,10 +320,11 @@ impl Builder {
 /// Collects abstract rules anywhere in the schema (clause 5.4, `rule/@abstract`).
 fn collect_abstract_rules(e: &XElem, out: &mut HashMap<String, XElem>) {
     for c in e.elems() {
-        if c.is_sch("rule") && c.attr("abstract") == Some("true") {
-            if let Some(id) = c.attr("id") {
-                out.insert(id.to_string(), c.clone());
-            }
+        if c.is_sch("rule")
+            && c.attr("abstract") == Some("true")
+            && let Some(id) = c.attr("id")
+        {
+            out.insert(id.to_string(), c.clone());
         }
         collect_abstract_rules(c, out);
     }

@@ -429,10 +429,10 @@ pub fn check_with(schema: &Schema, doc_text: &str, doc_name: &str, opts: &CheckO
     let mut any: Vec<usize> = Vec::new();
     let mut rules: Vec<ActiveRule> = Vec::new();
     for (pi, p) in schema.patterns.iter().enumerate() {
-        if let Some(a) = &active {
-            if !p.id.as_deref().is_some_and(|id| a.contains(id)) {
-                continue;
-            }
+        if let Some(a) = &active
+            && !p.id.as_deref().is_some_and(|id| a.contains(id))
+        {
+            continue;
         }
         for r in &p.rules {
             if r.unsupported.is_some() {

@@ -1219,10 +1219,11 @@ impl Parser<'_> {
                 break;
             }
         }
-        if !rooted && steps.len() == 1 {
-            if let Some(only) = steps.pop() {
-                return Ok(only);
-            }
+        if !rooted
+            && steps.len() == 1
+            && let Some(only) = steps.pop()
+        {
+            return Ok(only);
         }
         Ok(Expr::Path {
             rooted,
@@ -1575,24 +1576,23 @@ fn optimise_steps(steps: Vec<Expr>) -> Vec<Expr> {
             test,
             preds,
         } = &s
-        {
-            if matches!(
+            && matches!(
                 out.last(),
                 Some(Expr::Step {
                     axis: Axis::DescendantOrSelf,
                     test: NodeTest::Node,
                     preds: p0
                 }) if p0.is_empty()
-            ) && !preds.iter().any(may_be_positional)
-            {
-                out.pop();
-                out.push(Expr::Step {
-                    axis: Axis::Descendant,
-                    test: test.clone(),
-                    preds: preds.clone(),
-                });
-                continue;
-            }
+            )
+            && !preds.iter().any(may_be_positional)
+        {
+            out.pop();
+            out.push(Expr::Step {
+                axis: Axis::Descendant,
+                test: test.clone(),
+                preds: preds.clone(),
+            });
+            continue;
         }
         out.push(s);
     }
@@ -1978,10 +1978,10 @@ pub fn constructs(e: &Expr, out: &mut std::collections::BTreeSet<String>) {
                 NodeTest::AttributeKind => "attribute()",
                 NodeTest::Document => "document-node()",
             };
-            if let Expr::Step { preds, .. } = e {
-                if !preds.is_empty() {
-                    out.insert("predicate `[ ]`".to_string());
-                }
+            if let Expr::Step { preds, .. } = e
+                && !preds.is_empty()
+            {
+                out.insert("predicate `[ ]`".to_string());
             }
             t.to_string()
         }

@@ -147,10 +147,10 @@ pub fn dangling_pointers(xml: &str) -> Vec<String> {
     for n in doc.descendants().filter(|n| n.is_element()) {
         for a in n.attributes() {
             for v in a.value().split_whitespace() {
-                if let Some(id) = v.strip_prefix('#') {
-                    if !ids.contains(id) {
-                        out.push(format!("{}/@{}={v}", n.tag_name().name(), a.name()));
-                    }
+                if let Some(id) = v.strip_prefix('#')
+                    && !ids.contains(id)
+                {
+                    out.push(format!("{}/@{}={v}", n.tag_name().name(), a.name()));
                 }
             }
         }
