@@ -481,23 +481,14 @@ impl Validator {
         if let Some(v) = self.attr_contents_memo.get(&(p, name)) {
             return Arc::clone(v);
         }
-        let mut out = Vec::new();
-        let mut stack = vec![p];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(q) = stack.pop() {
-            if !seen.insert(q) {
-                continue;
-            }
-            match self.a.get(q) {
-                Pat::Attribute(nc, c) if self.nc_contains(nc, name) => out.push(c),
-                Pat::Choice(x, y) | Pat::Group(x, y) | Pat::Interleave(x, y) => {
-                    stack.push(x);
-                    stack.push(y);
-                }
-                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
-                _ => {}
-            }
-        }
+        let mut out: Vec<PatId> = self
+            .reachable(p, false, usize::MAX)
+            .into_iter()
+            .filter_map(|q| match q {
+                Pat::Attribute(nc, c) if self.nc_contains(nc, name) => Some(c),
+                _ => None,
+            })
+            .collect();
         out.sort_unstable();
         out.dedup();
         let out: Arc<[PatId]> = out.into();
@@ -816,25 +807,43 @@ impl Validator {
     /// Name classes of the elements (or attributes) that could come next in `p`.
     fn front(&mut self, p: PatId, attributes: bool) -> Vec<NcId> {
         let mut out = Vec::new();
-        let mut stack = vec![p];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(q) = stack.pop() {
-            if !seen.insert(q) || out.len() > MAX_FRONT {
-                continue;
+        for q in self.reachable(p, !attributes, usize::MAX) {
+            if out.len() > MAX_FRONT {
+                break;
             }
-            match self.a.get(q) {
+            match q {
                 Pat::Element(e) if !attributes => {
                     if let Some(i) = self.a.elements.get(e as usize) {
                         out.push(i.nc);
                     }
                 }
                 Pat::Attribute(nc, _) if attributes => out.push(nc),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The patterns reachable from `p` without entering an element's content, each once, in
+    /// depth-first order, left first: through choices, interleaves, groups, `oneOrMore` and the
+    /// left of `after`. With `leading`, a group's second part only where its first is nullable
+    /// (what can come next). At most `limit` patterns are visited.
+    fn reachable(&mut self, p: PatId, leading: bool, limit: usize) -> Vec<Pat> {
+        let mut out = Vec::new();
+        let mut stack = vec![p];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(q) = stack.pop() {
+            if !seen.insert(q) || seen.len() > limit {
+                continue;
+            }
+            let pat = self.a.get(q);
+            match pat {
                 Pat::Choice(x, y) | Pat::Interleave(x, y) => {
                     stack.push(y);
                     stack.push(x);
                 }
                 Pat::Group(x, y) => {
-                    if attributes || self.a.nullable(x) {
+                    if !leading || self.a.nullable(x) {
                         stack.push(y);
                     }
                     stack.push(x);
@@ -842,6 +851,7 @@ impl Validator {
                 Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
                 _ => {}
             }
+            out.push(pat);
         }
         out
     }
@@ -883,29 +893,16 @@ impl Validator {
     /// The element definition `p` would use for an element named `name` (the first in
     /// document order of the schema), for a secondary label.
     fn element_def(&mut self, p: PatId, name: u32) -> Option<usize> {
-        let mut stack = vec![p];
-        let mut seen = std::collections::HashSet::new();
         let mut best: Option<usize> = None;
-        while let Some(q) = stack.pop() {
-            if !seen.insert(q) || seen.len() > 100_000 {
-                continue;
-            }
-            match self.a.get(q) {
-                Pat::Element(e) => {
-                    let e = e as usize;
-                    if let Some(i) = self.a.elements.get(e)
-                        && self.nc_contains(i.nc, name)
-                        && best.is_none_or(|b| e < b)
-                    {
-                        best = Some(e);
-                    }
+        for q in self.reachable(p, false, 100_000) {
+            if let Pat::Element(e) = q {
+                let e = e as usize;
+                if let Some(i) = self.a.elements.get(e)
+                    && self.nc_contains(i.nc, name)
+                    && best.is_none_or(|b| e < b)
+                {
+                    best = Some(e);
                 }
-                Pat::Choice(x, y) | Pat::Interleave(x, y) | Pat::Group(x, y) => {
-                    stack.push(y);
-                    stack.push(x);
-                }
-                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
-                _ => {}
             }
         }
         best
@@ -929,13 +926,11 @@ impl Validator {
     /// What a value could be, for messages: the values and datatypes of `p`'s alternatives.
     fn value_expectations(&mut self, p: PatId) -> Vec<String> {
         let mut out = Vec::new();
-        let mut stack = vec![p];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(q) = stack.pop() {
-            if !seen.insert(q) || out.len() > MAX_FRONT {
-                continue;
+        for q in self.reachable(p, true, usize::MAX) {
+            if out.len() > MAX_FRONT {
+                break;
             }
-            match self.a.get(q) {
+            match q {
                 Pat::Value(v) => {
                     if let Some(vp) = self.a.values.get(v as usize) {
                         out.push(format!("\"{}\"", vp.raw));
@@ -948,17 +943,6 @@ impl Validator {
                 }
                 Pat::List(_) => out.push("a list of values".to_string()),
                 Pat::Text => out.push("any text".to_string()),
-                Pat::Choice(x, y) | Pat::Interleave(x, y) => {
-                    stack.push(y);
-                    stack.push(x);
-                }
-                Pat::Group(x, y) => {
-                    if self.a.nullable(x) {
-                        stack.push(y);
-                    }
-                    stack.push(x);
-                }
-                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
                 _ => {}
             }
         }
@@ -974,53 +958,17 @@ impl Validator {
 
     /// Contents of the attribute patterns of `p` that allow the attribute `name`.
     fn attribute_contents(&mut self, p: PatId, name: u32) -> PatId {
-        let mut acc = NOT_ALLOWED;
-        let mut stack = vec![p];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(q) = stack.pop() {
-            if !seen.insert(q) {
-                continue;
-            }
-            match self.a.get(q) {
-                Pat::Attribute(nc, c) if self.nc_contains(nc, name) => {
-                    acc = self.a.choice(acc, c);
-                }
-                Pat::Choice(x, y) | Pat::Interleave(x, y) | Pat::Group(x, y) => {
-                    stack.push(y);
-                    stack.push(x);
-                }
-                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
-                _ => {}
-            }
-        }
-        acc
+        let contents = self.attr_contents_for(p, name);
+        contents
+            .iter()
+            .fold(NOT_ALLOWED, |acc, &c| self.a.choice(acc, c))
     }
 
     /// Whether the next thing `p` accepts is data (a value, datatype or list).
     fn expects_data(&mut self, p: PatId) -> bool {
-        let mut stack = vec![p];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(q) = stack.pop() {
-            if !seen.insert(q) {
-                continue;
-            }
-            match self.a.get(q) {
-                Pat::Value(_) | Pat::Data(..) | Pat::List(_) => return true,
-                Pat::Choice(x, y) | Pat::Interleave(x, y) => {
-                    stack.push(x);
-                    stack.push(y);
-                }
-                Pat::Group(x, y) => {
-                    stack.push(x);
-                    if self.a.nullable(x) {
-                        stack.push(y);
-                    }
-                }
-                Pat::OneOrMore(x) | Pat::After(x, _) => stack.push(x),
-                _ => {}
-            }
-        }
-        false
+        self.reachable(p, true, usize::MAX)
+            .into_iter()
+            .any(|q| matches!(q, Pat::Value(_) | Pat::Data(..) | Pat::List(_)))
     }
 
     /// Attributes that must still be given in `p` (for messages).
