@@ -2147,7 +2147,7 @@ impl XmlOut<'_> {
             out.push(XNode::comment(c));
         }
         let simple = |name: &str| XNode::new(name);
-        let mut n = match &p.kind {
+        let n = match &p.kind {
             PatKind::Element(nc, b) => {
                 let mut n = XNode::new("element");
                 self.name_for(&mut n, nc, inh, false);
@@ -2262,10 +2262,15 @@ impl XmlOut<'_> {
                 n
             }
         };
-        // initial annotations: attributes on the element, elements as its first children
-        // (Compact Syntax §5.1); for `param` elements the annotations come before the text.
+        self.push_annotated(n, &p.ann, &p.follow, out);
+    }
+
+    /// Pushes `n` with its initial annotations (attributes on the element, elements as its first
+    /// children, Compact Syntax §5.1; for `param` elements they come before the text), then its
+    /// following annotations as siblings.
+    fn push_annotated(&self, mut n: XNode, ann: &Ann, follow: &[AElem], out: &mut Vec<XNode>) {
         let mut head = XNode::default();
-        self.annotate(&mut head, &p.ann);
+        self.annotate(&mut head, ann);
         n.attrs.extend(head.attrs);
         if !head.children.is_empty() {
             let rest = std::mem::take(&mut n.children);
@@ -2273,8 +2278,26 @@ impl XmlOut<'_> {
             n.children.extend(rest);
         }
         out.push(n);
-        for f in &p.follow {
+        for f in follow {
             out.push(self.foreign(f));
+        }
+    }
+
+    /// The name `ns`:`local` written with the prefix this schema binds to `ns`, when the
+    /// compact source gave it a prefix (`None`: written as a local name).
+    fn prefixed_name(
+        &self,
+        ns: &Option<String>,
+        prefix: &Option<String>,
+        local: &str,
+    ) -> Option<String> {
+        match (ns, prefix) {
+            (Some(u), Some(_)) if !u.is_empty() => Some(self.qname(&QName {
+                prefix: None,
+                uri: u.clone(),
+                local: local.to_string(),
+            })),
+            _ => None,
         }
     }
 
@@ -2283,16 +2306,9 @@ impl XmlOut<'_> {
             && nc.ann.is_empty()
             && nc.follow.is_empty()
         {
-            match (ns, prefix) {
-                (Some(u), Some(_)) if !u.is_empty() => {
-                    let q = QName {
-                        prefix: None,
-                        uri: u.clone(),
-                        local: local.clone(),
-                    };
-                    n.attrs.push(("name".to_string(), self.qname(&q)));
-                }
-                _ => {
+            match self.prefixed_name(ns, prefix, local) {
+                Some(q) => n.attrs.push(("name".to_string(), q)),
+                None => {
                     n.attrs.push(("name".to_string(), local.clone()));
                     if !attr
                         && ns.as_ref() != inh
@@ -2318,19 +2334,12 @@ impl XmlOut<'_> {
     }
 
     fn nc(&self, nc: &Nc, inh: Option<&String>, out: &mut Vec<XNode>) {
-        let mut n = match &nc.kind {
+        let n = match &nc.kind {
             NcKind::Name { ns, prefix, local } => {
                 let mut n = XNode::new("name");
-                match (ns, prefix) {
-                    (Some(u), Some(_)) if !u.is_empty() => {
-                        let q = QName {
-                            prefix: None,
-                            uri: u.clone(),
-                            local: local.clone(),
-                        };
-                        n.children.push(XChild::Text(self.qname(&q)));
-                    }
-                    _ => {
+                match self.prefixed_name(ns, prefix, local) {
+                    Some(q) => n.children.push(XChild::Text(q)),
+                    None => {
                         if ns.as_ref() != inh
                             && let Some(u) = ns
                         {
@@ -2374,18 +2383,7 @@ impl XmlOut<'_> {
                 n
             }
         };
-        let mut head = XNode::default();
-        self.annotate(&mut head, &nc.ann);
-        n.attrs.extend(head.attrs);
-        if !head.children.is_empty() {
-            let rest = std::mem::take(&mut n.children);
-            n.children = head.children;
-            n.children.extend(rest);
-        }
-        out.push(n);
-        for f in &nc.follow {
-            out.push(self.foreign(f));
-        }
+        self.push_annotated(n, &nc.ann, &nc.follow, out);
     }
 
     fn nc_except(&self, e: &Nc, inh: Option<&String>) -> XNode {
