@@ -220,6 +220,23 @@ impl<'r> Parser<'r> {
         Ok(self.files.len() - 1)
     }
 
+    /// The context the root of a file loaded by `externalRef` or `include` is read in: the
+    /// namespace is inherited (RELAX NG §4.5, §4.7), the datatype library is not (it passes only
+    /// to descendants within a file, §4.3), and relative references resolve against the file's
+    /// own folder.
+    fn file_context(&self, ctx: &Ctx, file: usize) -> Ctx {
+        let mut sub = ctx.clone();
+        sub.dtlib = String::new();
+        sub.file = file;
+        sub.base_dir = self
+            .files
+            .get(file)
+            .and_then(|f| f.path.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        sub
+    }
+
     /// Parses a loaded file and calls `f` with its root element.
     fn with_file<T>(
         &mut self,
@@ -665,15 +682,7 @@ impl<'r> Parser<'r> {
                     return Err(e("<externalRef> needs an 'href' attribute".into()));
                 };
                 let file = self.load(&ctx.base_dir, href, ctx.file, loc.span)?;
-                let mut sub = ctx.clone();
-                sub.dtlib = String::new();
-                sub.file = file;
-                sub.base_dir = self
-                    .files
-                    .get(file)
-                    .and_then(|f| f.path.parent())
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
+                let sub = self.file_context(ctx, file);
                 self.with_file(file, &mut |p, root| p.pattern(root, &sub))?
             }
             "grammar" => {
@@ -775,15 +784,7 @@ impl<'r> Parser<'r> {
                         ));
                     };
                     let file = self.load(&cc.base_dir, href, cc.file, loc.span)?;
-                    let mut sub = cc.clone();
-                    sub.dtlib = String::new();
-                    sub.file = file;
-                    sub.base_dir = self
-                        .files
-                        .get(file)
-                        .and_then(|f| f.path.parent())
-                        .map(Path::to_path_buf)
-                        .unwrap_or_default();
+                    let sub = self.file_context(&cc, file);
                     let mut included = Vec::new();
                     self.with_file(file, &mut |p, root| {
                         if root.tag_name().namespace() != Some(RNG_NS)
