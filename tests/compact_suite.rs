@@ -10,12 +10,12 @@
 //! (default `../shared`); a missing suite skips with a printed reason unless
 //! `TEIKIT_REQUIRE_SHARED=1`. trang, when installed, is an optional oracle on a few cases.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 mod common;
 
-use common::shared_dir;
+use common::{shared_dir, shared_file};
 use teikit::schema::compact::{parse_compact, write_compact};
 
 const RNG_NS: &str = "http://relaxng.org/ns/structure/1.0";
@@ -387,17 +387,10 @@ fn known_failures() -> BTreeMap<String, String> {
 
 #[test]
 fn compact_suite() {
-    let path = shared_dir().join("relaxng-tests/compacttest.xml");
-    let Ok(suite) = std::fs::read_to_string(&path) else {
-        if std::env::var("TEIKIT_REQUIRE_SHARED").as_deref() == Ok("1") {
-            panic!("compact_suite: {} is missing", path.display());
-        }
-        println!(
-            "compact_suite skipped: {} not found (set TEIKIT_SHARED)",
-            path.display()
-        );
+    let Some(path) = shared_file("compact_suite", "relaxng-tests/compacttest.xml") else {
         return;
     };
+    let suite = std::fs::read_to_string(&path).unwrap();
     let cases = read_cases(&suite).unwrap();
     assert_eq!(cases.len(), 87, "compacttest.xml should hold 87 test cases");
     let known = known_failures();
@@ -469,17 +462,28 @@ fn compact_suite() {
     println!(
         "compact_suite: correct {ok_correct}/{n_correct} match, incorrect {ok_incorrect}/{n_incorrect} refused, round trip {ok_round}/{n_round} stable"
     );
+    check_known_failures("compact_suite", "case ", &failures, &known);
+}
+
+/// Compares a test's failures with the committed list (`known`, entries starting with
+/// `prefix`): listed failures that now pass are reported for removal, and any failure not
+/// listed fails the test, each printed with its details.
+fn check_known_failures(
+    test: &str,
+    prefix: &str,
+    failures: &BTreeMap<String, String>,
+    known: &BTreeMap<String, String>,
+) {
+    for k in known
+        .keys()
+        .filter(|k| k.starts_with(prefix) && !failures.contains_key(*k))
+    {
+        println!("{test}: listed known failure now passes, remove it: {k}");
+    }
     let unlisted: Vec<&String> = failures
         .keys()
         .filter(|k| !known.contains_key(*k))
         .collect();
-    let fixed: BTreeSet<&String> = known
-        .keys()
-        .filter(|k| k.starts_with("case ") && !failures.contains_key(*k))
-        .collect();
-    for k in &fixed {
-        println!("compact_suite: listed known failure now passes, remove it: {k}");
-    }
     for k in &unlisted {
         println!(
             "--- {k}\n{}",
@@ -554,21 +558,11 @@ fn real_schemas_round_trip() {
         "tei-p5/tei_all-4.3.0.rng",
         "corpora/cmif/schema/cmi-customization.rng",
     ];
-    let require = std::env::var("TEIKIT_REQUIRE_SHARED").as_deref() == Ok("1");
     for f in files {
-        let path = shared_dir().join(f);
-        let Ok(original) = std::fs::read_to_string(&path) else {
-            assert!(
-                !require,
-                "real_schemas_round_trip: {} is missing",
-                path.display()
-            );
-            println!(
-                "real_schemas_round_trip skipped {f}: {} not found",
-                path.display()
-            );
+        let Some(path) = shared_file("real_schemas_round_trip", f) else {
             continue;
         };
+        let original = std::fs::read_to_string(&path).unwrap();
         let rnc = write_compact(&original).unwrap();
         let rng1 = parse_compact(&rnc, f).unwrap();
         let c0 = canon_text(&original).unwrap();
@@ -814,19 +808,11 @@ fn trang_agrees_on_tricky_inputs() {
 /// read back means the same: the writer covers the XML syntax, not only what our parser emits.
 #[test]
 fn spectest_schemas_through_compact() {
-    let path = shared_dir().join("relaxng-tests/spectest.xml");
-    let Ok(suite) = std::fs::read_to_string(&path) else {
-        assert!(
-            std::env::var("TEIKIT_REQUIRE_SHARED").as_deref() != Ok("1"),
-            "spectest_schemas_through_compact: {} is missing",
-            path.display()
-        );
-        println!(
-            "spectest_schemas_through_compact skipped: {} not found",
-            path.display()
-        );
+    let test = "spectest_schemas_through_compact";
+    let Some(path) = shared_file(test, "relaxng-tests/spectest.xml") else {
         return;
     };
+    let suite = std::fs::read_to_string(&path).unwrap();
     // The suite's one entity (`&dii;`) only occurs in instances; drop the DOCTYPE declaring it.
     let suite = match (suite.find("<!DOCTYPE"), suite.find("]>")) {
         (Some(a), Some(b)) if a < b => format!("{}{}", &suite[..a], &suite[b + 2..]),
@@ -878,25 +864,7 @@ fn spectest_schemas_through_compact() {
         }
     }
     println!("spectest_schemas_through_compact: {ok}/{total} correct schemas keep their meaning");
-    for k in known
-        .keys()
-        .filter(|k| k.starts_with("spectest ") && !failures.contains_key(*k))
-    {
-        println!(
-            "spectest_schemas_through_compact: listed known failure now passes, remove it: {k}"
-        );
-    }
-    let unlisted: Vec<&String> = failures
-        .keys()
-        .filter(|k| !known.contains_key(*k))
-        .collect();
-    for k in &unlisted {
-        println!(
-            "--- {k}\n{}",
-            failures.get(*k).map(String::as_str).unwrap_or("")
-        );
-    }
-    assert!(unlisted.is_empty(), "unlisted failures: {unlisted:?}");
+    check_known_failures(test, "spectest ", &failures, &known);
 }
 
 /// The suite through the binary: every incorrect compact schema is refused by `teikit schema
@@ -904,20 +872,11 @@ fn spectest_schemas_through_compact() {
 /// the expected XML syntax.
 #[test]
 fn compact_suite_through_the_binary() {
-    let path = shared_dir().join("relaxng-tests/compacttest.xml");
-    let Ok(suite) = std::fs::read_to_string(&path) else {
-        if std::env::var("TEIKIT_REQUIRE_SHARED").as_deref() == Ok("1") {
-            panic!(
-                "compact_suite_through_the_binary: {} is missing",
-                path.display()
-            );
-        }
-        println!(
-            "compact_suite_through_the_binary skipped: {} not found (set TEIKIT_SHARED)",
-            path.display()
-        );
+    let test = "compact_suite_through_the_binary";
+    let Some(path) = shared_file(test, "relaxng-tests/compacttest.xml") else {
         return;
     };
+    let suite = std::fs::read_to_string(&path).unwrap();
     let cases = read_cases(&suite).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_teikit");
