@@ -220,6 +220,19 @@ impl<'r> Parser<'r> {
         Ok(self.files.len() - 1)
     }
 
+    /// A pattern element that must have no RELAX NG child element.
+    fn check_no_children(&self, n: roxmltree::Node, name: &str, ctx: &Ctx) -> Result<(), Error> {
+        match rng_children(n).next() {
+            Some(_) => Err(err(
+                ctx.file,
+                first_child_span(n),
+                "schema/bad-pattern",
+                format!("<{name}> must be empty"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The context the root of a file loaded by `externalRef` or `include` is read in: the
     /// namespace is inherited (RELAX NG §4.5, §4.7), the datatype library is not (it passes only
     /// to descendants within a file, §4.3), and relative references resolve against the file's
@@ -513,14 +526,7 @@ impl<'r> Parser<'r> {
             }
             "empty" | "text" | "notAllowed" => {
                 self.check_attrs(n, &[], ctx)?;
-                if rng_children(n).next().is_some() {
-                    return Err(err(
-                        ctx.file,
-                        first_child_span(n),
-                        "schema/bad-pattern",
-                        format!("<{name}> must be empty"),
-                    ));
-                }
+                self.check_no_children(n, name, ctx)?;
                 self.check_no_text(n, ctx)?;
                 match name {
                     "empty" => Ast::Empty,
@@ -530,14 +536,7 @@ impl<'r> Parser<'r> {
             }
             "ref" | "parentRef" => {
                 self.check_attrs(n, &["name"], ctx)?;
-                if rng_children(n).next().is_some() {
-                    return Err(err(
-                        ctx.file,
-                        first_child_span(n),
-                        "schema/bad-pattern",
-                        format!("<{name}> must be empty"),
-                    ));
-                }
+                self.check_no_children(n, name, ctx)?;
                 self.check_no_text(n, ctx)?;
                 let target = trim(n.attribute("name").unwrap_or(""));
                 if !is_schema_ncname(target) {
@@ -670,14 +669,7 @@ impl<'r> Parser<'r> {
             "externalRef" => {
                 self.check_attrs(n, &["href"], ctx)?;
                 self.check_no_text(n, ctx)?;
-                if rng_children(n).next().is_some() {
-                    return Err(err(
-                        ctx.file,
-                        first_child_span(n),
-                        "schema/bad-pattern",
-                        "<externalRef> must be empty",
-                    ));
-                }
+                self.check_no_children(n, "externalRef", ctx)?;
                 let Some(href) = n.attribute("href") else {
                     return Err(e("<externalRef> needs an 'href' attribute".into()));
                 };
