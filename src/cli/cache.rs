@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::schema::Schema;
 
-const MAGIC: &str = "teikit-compiled-schema-2";
+const MAGIC: &str = "teikit-compiled-schema-3";
 
 /// A 64-bit content hash for cache keys, eight bytes a step (a schema such as `tei_all` is
 /// megabytes, hashed on every run). Not a security boundary: an entry is also checked for

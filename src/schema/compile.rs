@@ -511,8 +511,8 @@ fn check_refs(parsed: &Parsed, ast: &Ast) -> Result<(), Error> {
     Ok(())
 }
 
-/// Compiles a parsed schema: the arena and the start pattern.
-pub fn compile(parsed: &Parsed) -> Result<(Arena, PatId), Error> {
+/// Compiles a parsed schema: the arena, the start pattern and the ID-typed attributes.
+pub fn compile(parsed: &Parsed) -> Result<(Arena, PatId, IdTypes), Error> {
     check_refs(parsed, &parsed.top)?;
     for (d, _) in &parsed.defs {
         check_refs(parsed, d)?;
@@ -599,13 +599,16 @@ pub fn compile(parsed: &Parsed) -> Result<(Arena, PatId), Error> {
         }
         let mut reachable: Vec<ElemId> = seen_e.into_iter().collect();
         reachable.sort_unstable();
-        check_id_types(&arena, &reachable, &locs)?;
+        let id_types = check_id_types(&arena, &reachable, &locs)?;
+        Ok((arena, start, id_types))
     }
-    Ok((arena, start))
 }
 
 /// (element namespace, element local name, attribute namespace, attribute local name).
-type PairKey = (String, String, String, String);
+pub type PairKey = (String, String, String, String);
+
+/// The (element, attribute) name pairs with an ID, IDREF or IDREFS type, in name order.
+pub type IdTypes = Vec<(PairKey, IdType)>;
 
 fn id_type_of(arena: &Arena, p: PatId) -> IdType {
     match arena.get(p) {
@@ -622,12 +625,13 @@ fn id_type_of(arena: &Arena, p: PatId) -> IdType {
 
 /// RELAX NG DTD Compatibility §4 (ID, IDREF, IDREFS): an ID-typed `data` or `value` is the
 /// whole content of an `attribute` with a simple name on an `element` with a simple name, and
-/// one (element, attribute) pair never has two ID-types.
+/// one (element, attribute) pair never has two ID-types. Returns the ID-typed pairs, which
+/// the validator checks.
 fn check_id_types(
     arena: &Arena,
     elements: &[ElemId],
     locs: &HashMap<PatId, Loc>,
-) -> Result<(), Error> {
+) -> Result<IdTypes, Error> {
     let mut table: HashMap<PairKey, IdType> = HashMap::new();
     // Attributes whose element or attribute name class is not a simple name (never ID-typed).
     let mut wild: Vec<(NcId, NcId, Loc)> = Vec::new();
@@ -716,10 +720,12 @@ fn check_id_types(
         }
     }
     // An element and attribute that overlap an ID-typed pair must have the same ID-type.
-    let mut typed: Vec<(&PairKey, &IdType)> =
-        table.iter().filter(|(_, t)| **t != IdType::Null).collect();
-    typed.sort_by(|a, b| a.0.cmp(b.0));
-    for ((ens, el, ans, al), _) in typed {
+    let mut typed: IdTypes = table
+        .into_iter()
+        .filter(|(_, t)| *t != IdType::Null)
+        .collect();
+    typed.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((ens, el, ans, al), _) in &typed {
         for (enc, anc, at) in &wild {
             let overlaps = arena.name_class(*enc).is_some_and(|n| n.contains(ens, el))
                 && arena.name_class(*anc).is_some_and(|n| n.contains(ans, al));
@@ -734,7 +740,7 @@ fn check_id_types(
             }
         }
     }
-    Ok(())
+    Ok(typed)
 }
 
 #[cfg(test)]

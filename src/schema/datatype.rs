@@ -56,7 +56,7 @@ enum Kind {
 }
 
 /// DTD compatibility type of a datatype (RELAX NG DTD Compatibility §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IdType {
     Null,
     Id,

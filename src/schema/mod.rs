@@ -56,6 +56,8 @@ pub struct Schema {
     pub files: Vec<SchemaFile>,
     /// Foreign elements of every schema file read, in document order per file.
     pub annotations: Vec<Annotation>,
+    /// The ID-typed attributes (RELAX NG DTD Compatibility §4), found while compiling.
+    pub id_types: compile::IdTypes,
 }
 
 impl Schema {
@@ -173,11 +175,12 @@ fn compile_rng_here(
         Err((files, e)) => return Err(make_error(&files, *e)),
     };
     match compile::compile(&parsed) {
-        Ok((arena, start)) => Ok(Schema {
+        Ok((arena, start, id_types)) => Ok(Schema {
             arena,
             start,
             files: parsed.files,
             annotations: parsed.annotations,
+            id_types,
         }),
         Err(e) => Err(make_error(&parsed.files, *e)),
     }
@@ -251,12 +254,14 @@ mod tests {
         };
         let id =
             r#"<element name="foo"><attribute name="id"><data type="ID"/></attribute></element>"#;
-        assert!(
-            compile(&wrap(&format!(
-                "{id}<element name='bar'><empty/></element>"
-            )))
-            .is_ok()
-        );
+        let Ok(ok) = compile(&wrap(&format!(
+            "{id}<element name='bar'><empty/></element>"
+        ))) else {
+            panic!("a compatible schema is refused")
+        };
+        // The validator checks IDs from this table.
+        let foo_id = (String::new(), "foo".into(), String::new(), "id".into());
+        assert_eq!(ok.id_types, vec![(foo_id, datatype::IdType::Id)]);
         // The same (element, attribute) with two ID-types.
         let text = r#"<element name="foo"><attribute name="id"><text/></attribute></element>"#;
         assert!(compile(&wrap(&format!("{id}{text}"))).is_err());

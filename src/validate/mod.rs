@@ -120,7 +120,7 @@ pub struct Validator {
     /// Namespace bindings in scope, for QName-valued data (innermost last).
     bindings: Vec<(String, String)>,
     /// DTD compatibility ID-types by (element name, attribute name) (RELAX NG DTD
-    /// Compatibility §4); empty when the schema is not compatible.
+    /// Compatibility §4), from the schema's compiled table.
     id_types: FastMap<(u32, u32), IdType>,
     /// Paths of the schema's files, for secondary labels pointing at definitions (`None` for
     /// compact-syntax files, whose definitions are known only by their converted XML form).
@@ -266,73 +266,11 @@ impl Validator {
                 })
                 .collect(),
         };
-        v.id_types = v.compute_id_types();
-        v
-    }
-
-    /// ID-typed attributes of elements with simple names (DTD Compatibility §4.1). When one
-    /// (element, attribute) pair is given two different ID-types, the schema is not compatible
-    /// and no ID checks are made.
-    fn compute_id_types(&mut self) -> FastMap<(u32, u32), IdType> {
-        let mut table: FastMap<(u32, u32), IdType> = FastMap::default();
-        let n = self.a.elements.len();
-        let mut visited = vec![u32::MAX; self.a.len()];
-        let mut stack = Vec::new();
-        for i in 0..n {
-            let Some(info) = self.a.elements.get(i) else {
-                continue;
-            };
-            let content = info.content;
-            let Some(NameClass::Name(ens, el)) = self.a.name_class(info.nc).cloned() else {
-                continue;
-            };
-            let e = self.name_id(&ens, &el);
-            stack.clear();
-            stack.push(content);
-            let mark = u32::try_from(i).unwrap_or(u32::MAX);
-            while let Some(q) = stack.pop() {
-                // Visited marks by element index: no set to hash or clear per element.
-                match visited.get_mut(q as usize) {
-                    Some(m) if *m == mark => continue,
-                    Some(m) => *m = mark,
-                    None => continue,
-                }
-                match self.a.get(q) {
-                    Pat::Attribute(nc, c) => {
-                        let ty = match self.a.get(c) {
-                            Pat::Data(dt, _) => {
-                                self.a.datatypes.get(dt as usize).map(|d| d.id_type())
-                            }
-                            Pat::Value(v) => self
-                                .a
-                                .values
-                                .get(v as usize)
-                                .and_then(|v| self.a.datatypes.get(v.datatype as usize))
-                                .map(|d| d.id_type()),
-                            _ => None,
-                        }
-                        .unwrap_or(IdType::Null);
-                        if let Some(NameClass::Name(ans, al)) = self.a.name_class(nc).cloned() {
-                            let a = self.name_id(&ans, &al);
-                            match table.get(&(e, a)) {
-                                Some(t) if *t != ty => return FastMap::default(),
-                                _ => {
-                                    table.insert((e, a), ty);
-                                }
-                            }
-                        }
-                    }
-                    Pat::Choice(x, y) | Pat::Group(x, y) | Pat::Interleave(x, y) => {
-                        stack.push(x);
-                        stack.push(y);
-                    }
-                    Pat::OneOrMore(x) => stack.push(x),
-                    _ => {}
-                }
-            }
+        for ((ens, el, ans, al), ty) in &schema.id_types {
+            let key = (v.name_id(ens, el), v.name_id(ans, al));
+            v.id_types.insert(key, *ty);
         }
-        table.retain(|_, t| *t != IdType::Null);
-        table
+        v
     }
 
     fn name_id(&mut self, ns: &str, local: &str) -> u32 {
