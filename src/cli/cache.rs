@@ -1,7 +1,7 @@
 //! The compiled-schema cache: a compiled RELAX NG schema is kept on disk so that a fresh process
 //! does not compile `tei_all` again (issue 4, item 3).
 //!
-//! An entry is named by a hash of the teikit version, the schema's path and its text; it records
+//! An entry is named by a hash of its format, the teikit version, the schema's path and its text; it records
 //! every file the schema includes with a hash of its bytes, and is used only when all of them
 //! still hash the same. A corrupt, foreign or stale entry is ignored (and rewritten after
 //! compiling). Entries are written to a temporary file and renamed into place, so concurrent runs
@@ -67,10 +67,13 @@ struct Entry {
     schema: Schema,
 }
 
-/// The key of the entry for the schema at `path` whose bytes hash to `content`.
+/// The key of the entry for the schema at `path` whose bytes hash to `content`. The entry
+/// format is part of it, so builds that write different formats keep separate entries instead
+/// of replacing each other's on every run.
 fn key_of(path: &Path, content: u64) -> u64 {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     hash(&[
+        MAGIC.as_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
         canonical.to_string_lossy().as_bytes(),
         &content.to_le_bytes(),
