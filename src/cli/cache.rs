@@ -1,9 +1,9 @@
 //! The compiled-schema cache: a compiled RELAX NG schema is kept on disk so that a fresh process
 //! does not compile `tei_all` again (issue 4, item 3).
 //!
-//! An entry is named by a hash of its format, the teikit version, the schema's path and its text; it records
-//! every file the schema includes with a hash of its bytes, and is used only when all of them
-//! still hash the same. A corrupt, foreign or stale entry is ignored (and rewritten after
+//! An entry is named by a hash of its format, the teikit version, the schema's path and its
+//! text; it records every file the schema includes with a hash of its bytes, and is used only
+//! when all of them still hash the same. A corrupt, foreign or stale entry is ignored (and rewritten after
 //! compiling). Entries are written to a temporary file and renamed into place, so concurrent runs
 //! never read a partial entry. Location: `TEIKIT_CACHE_DIR`, else `$XDG_CACHE_HOME/teikit`, else
 //! `~/.cache/teikit`; `TEIKIT_CACHE=off` disables it. Cache failures are never errors: the
