@@ -29,20 +29,30 @@ pub fn read_input(arg: &Path) -> Result<Input, String> {
         });
     }
     let name = arg.display().to_string();
-    let meta = fs::metadata(arg).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("{name}: no such file"),
-        std::io::ErrorKind::PermissionDenied => format!("{name}: permission denied"),
-        _ => format!("{name}: cannot read: {e}"),
-    })?;
-    if meta.is_dir() {
-        return Err(format!("{name}: is a directory, not a file"));
-    }
-    let bytes = fs::read(arg).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    open_file(arg)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{name}: cannot read: {e}"))?;
     Ok(Input {
         name,
         path: Some(arg.to_path_buf()),
         bytes,
     })
+}
+
+/// Opens a file for reading; the error says plainly what is wrong (no such file, permission
+/// denied, a directory, or the system's reason).
+pub fn open_file(arg: &Path) -> Result<fs::File, String> {
+    let name = arg.display();
+    let fail = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("{name}: no such file"),
+        std::io::ErrorKind::PermissionDenied => format!("{name}: permission denied"),
+        _ => format!("{name}: cannot read: {e}"),
+    };
+    if fs::metadata(arg).map_err(fail)?.is_dir() {
+        return Err(format!("{name}: is a directory, not a file"));
+    }
+    fs::File::open(arg).map_err(fail)
 }
 
 /// Checks, before any work is done, that `out` may be written: not the input itself, not a

@@ -684,18 +684,11 @@ fn each_grammar(
 fn open_stream(path: &Path) -> Result<Option<Box<dyn std::io::BufRead + Send>>, String> {
     use crate::xml::encoding::{Encoding, Transcoder, sniff};
     use std::io::BufRead;
-    let name = path.display();
-    let fail = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("{name}: no such file"),
-        std::io::ErrorKind::PermissionDenied => format!("{name}: permission denied"),
-        _ => format!("{name}: cannot read: {e}"),
-    };
-    if std::fs::metadata(path).map_err(fail)?.is_dir() {
-        return Err(format!("{name}: is a directory, not a file"));
-    }
-    let file = std::fs::File::open(path).map_err(fail)?;
+    let file = io::open_file(path)?;
     let mut input = std::io::BufReader::with_capacity(STREAM_CHUNK, file);
-    let head = input.fill_buf().map_err(fail)?;
+    let head = input
+        .fill_buf()
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let Some((encoding, bom)) = sniff(head) else {
         return Ok(None);
     };
