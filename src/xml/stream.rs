@@ -209,11 +209,6 @@ impl Batch {
             },
         }
     }
-
-    /// Whether the batch holds no events.
-    pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
-    }
 }
 
 impl<'a> StartRef<'a> {
