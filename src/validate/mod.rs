@@ -80,7 +80,6 @@ struct Run {
     /// Text gathered in the innermost open element since its start or its last child (only
     /// that element can be gathering text: a child's start flushes its parent's).
     text: String,
-    text_span: Span,
     /// Where jing would report that text (see [`crate::xml::stream::EventRef::Text`]).
     text_chunk: usize,
     /// First occurrence of each ID, keyed by [`id_key`]: memory grows with the number of IDs
@@ -1075,16 +1074,11 @@ impl Validator {
                 match ev {
                     EventRef::Start(s) => self.start_event(&s, &namespaces, &mut run, &mut report),
                     EventRef::Text {
-                        text,
-                        span,
-                        chunk_end,
+                        text, chunk_end, ..
                     } => {
                         if !run.frames.is_empty() {
                             if run.text.is_empty() {
-                                run.text_span = span;
                                 run.text_chunk = chunk_end;
-                            } else {
-                                run.text_span = Span::new(run.text_span.start, span.end);
                             }
                             run.text.push_str(text);
                         }
