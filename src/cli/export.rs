@@ -86,6 +86,18 @@ fn settings(args: &ExportArgs) -> Result<CmifSettings, String> {
     Ok(flags.or(file))
 }
 
+/// The export options: the date (`--date`, else `SOURCE_DATE_EPOCH`, else today) and, for
+/// CMIF, the settings from flags and `teikit.toml`.
+fn options(args: &ExportArgs, format: Format) -> Result<Options, String> {
+    let date = io::resolve_date(args.date.as_deref())?;
+    let cmif = if format == Format::Cmif {
+        settings(args)?
+    } else {
+        CmifSettings::default()
+    };
+    Ok(Options { date, cmif })
+}
+
 pub fn run(args: ExportArgs) -> i32 {
     if args.corpus.is_some() {
         return run_corpus(args);
@@ -101,17 +113,9 @@ pub fn run(args: ExportArgs) -> i32 {
     let Some(file) = args.file.clone() else {
         return fail("name the TEI document to export (or `-` for stdin), or use --corpus DIR");
     };
-    let date = match io::resolve_date(args.date.as_deref()) {
-        Ok(d) => d,
+    let options = match options(&args, format) {
+        Ok(o) => o,
         Err(e) => return fail(&e),
-    };
-    let cmif = if format == Format::Cmif {
-        match settings(&args) {
-            Ok(s) => s,
-            Err(e) => return fail(&e),
-        }
-    } else {
-        CmifSettings::default()
     };
     let out = args.output.as_deref().filter(|p| p.as_os_str() != "-");
     if let Some(out) = out {
@@ -132,7 +136,6 @@ pub fn run(args: ExportArgs) -> i32 {
         Ok(t) => t,
         Err(e) => return fail(&format!("{}: {e}", input.name)),
     };
-    let options = Options { date, cmif };
     match export::export(&text, format, &options) {
         Ok(output) => {
             print_report(&input.name, &output.report);
@@ -206,19 +209,10 @@ fn run_corpus(args: ExportArgs) -> i32 {
             out.display()
         ));
     }
-    let date = match io::resolve_date(args.date.as_deref()) {
-        Ok(d) => d,
+    let options = match options(&args, format) {
+        Ok(o) => o,
         Err(e) => return fail(&e),
     };
-    let cmif = if format == Format::Cmif {
-        match settings(&args) {
-            Ok(s) => s,
-            Err(e) => return fail(&e),
-        }
-    } else {
-        CmifSettings::default()
-    };
-    let options = Options { date, cmif };
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(Result::ok)
