@@ -661,30 +661,8 @@ fn check_id_types(
                         Some(NameClass::Name(n, l)) => Some((n.clone(), l.clone())),
                         _ => None,
                     };
-                    if ty != IdType::Null {
-                        let (Some(en), Some(an)) = (&ename, &aname) else {
-                            return Err(err(
-                                at,
-                                "schema/id-type",
-                                "an attribute with an ID, IDREF or IDREFS value must have a simple name and belong to an element with a simple name (DTD Compatibility §4)",
-                            ));
-                        };
-                        let key = (en.0.clone(), en.1.clone(), an.0.clone(), an.1.clone());
-                        if table.insert(key, ty).is_some_and(|old| old != ty) {
-                            return Err(err(
-                                at,
-                                "schema/id-type",
-                                format!(
-                                    "conflicting ID-types for attribute \"{}\" of element \"{}\" (DTD Compatibility §4)",
-                                    an.1, en.1
-                                ),
-                            ));
-                        }
-                        if let Pat::Data(_, Some(ex)) = arena.get(c) {
-                            stack.push(ex);
-                        }
-                    } else {
-                        if let (Some(en), Some(an)) = (&ename, &aname) {
+                    match (&ename, &aname) {
+                        (Some(en), Some(an)) => {
                             let key = (en.0.clone(), en.1.clone(), an.0.clone(), an.1.clone());
                             if table.insert(key, ty).is_some_and(|old| old != ty) {
                                 return Err(err(
@@ -696,10 +674,20 @@ fn check_id_types(
                                     ),
                                 ));
                             }
-                        } else {
-                            wild.push((info.nc, nc, at));
                         }
+                        _ if ty != IdType::Null => {
+                            return Err(err(
+                                at,
+                                "schema/id-type",
+                                "an attribute with an ID, IDREF or IDREFS value must have a simple name and belong to an element with a simple name (DTD Compatibility §4)",
+                            ));
+                        }
+                        _ => wild.push((info.nc, nc, at)),
+                    }
+                    if ty == IdType::Null {
                         stack.push(c);
+                    } else if let Pat::Data(_, Some(ex)) = arena.get(c) {
+                        stack.push(ex);
                     }
                 }
                 Pat::Data(..) | Pat::Value(_) if id_type_of(arena, p) != IdType::Null => {
